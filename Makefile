@@ -1,0 +1,78 @@
+# bedtime-pod build and test entry points.
+# Needs only python3 (with the venv module), make and node on a fresh machine.
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.stamp
+TYPINGS := build/mpy-typings
+MPY_STUBS_VERSION := 1.29.0.post1
+MPY_STUBS := micropython-esp32-stubs==$(MPY_STUBS_VERSION)
+TYPINGS_STAMP := $(TYPINGS)/.stamp-$(MPY_STUBS_VERSION)
+EMPTY_VENV := build/empty-venv
+# pyright only accepts venvPath/venv if it finds lib/site-packages (or lib/python3.X/site-packages)
+# inside; an empty folder alone makes it fall back to the python on PATH and its stdlib.
+EMPTY_SITE := $(EMPTY_VENV)/lib/site-packages
+
+export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
+
+.PHONY: venv lint typecheck test sim bench bench-hr soak clean
+
+venv: $(VENV_STAMP) $(TYPINGS_STAMP) $(EMPTY_SITE)
+
+$(VENV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# ESP32 stubs live in their own folder: installed into the venv they would put
+# time.pyi, machine.pyi... on top of site-packages and confuse host code.
+$(TYPINGS_STAMP): | $(VENV_STAMP)
+	rm -rf $(TYPINGS)
+	$(BIN)/pip install -q --target $(TYPINGS) $(MPY_STUBS)
+	touch $@
+
+# Empty "venv" for tools/pyright-firmware.json, so pyright does not fall back to
+# CPython's stdlib and site-packages when checking firmware/.
+$(EMPTY_SITE):
+	mkdir -p $@
+
+lint: $(VENV_STAMP)
+	$(BIN)/ruff check .
+
+# Two runs: firmware/ against the MicroPython ESP32 stubs, host code against CPython.
+typecheck: venv
+	@status=0; \
+	echo "pyright: firmware (MicroPython ESP32 stubs)"; \
+	$(BIN)/pyright -p tools/pyright-firmware.json || status=1; \
+	echo "pyright: host code (CPython)"; \
+	$(BIN)/pyright -p pyrightconfig.json || status=1; \
+	exit $$status
+
+# Runs every stage even if an earlier one fails; exits with pytest's status if it
+# failed, otherwise 1 if lint or typecheck failed.
+test: venv
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	$(MAKE) --no-print-directory typecheck || status=1; \
+	$(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	if [ $$status -ne 0 ]; then echo "make test: lint or typecheck failed" >&2; fi; \
+	exit $$status
+
+sim: venv
+	$(BIN)/pod-sim night --plot night.png
+
+bench: venv
+	$(BIN)/python -m simulator.bench
+
+bench-hr: venv
+	$(BIN)/python -m simulator.bench_hr
+
+soak: venv
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q tests -k property
+
+clean:
+	rm -rf $(VENV) build night.png .pytest_cache .ruff_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -name '*.mpy' -type f -delete

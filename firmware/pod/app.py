@@ -1,0 +1,252 @@
+# The pod's application: builds the drivers from the board file, then runs a fixed-period
+# super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
+import gc
+import json
+import time
+
+import machine
+from micropython import const
+
+from pod import board, core, hr, program
+from pod.drivers import Buzzer, Button, Lamp, Strip
+from pod.marker import Marker
+from pod.max30102 import MAX30102, RATE_HZ
+from pod.reasons import R_BOOT_LOOP, REASON_NAMES
+
+PROGRAM_FILE = "program.json"
+SETTINGS_FILE = "settings.json"
+_STABLE_MS = const(30000)     # running this long clears the failed-boot count
+_RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
+_RETRY_MAX_MS = const(32000)
+_TEL_MS = const(1000)
+_RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
+
+
+def _load_json(name):
+    try:
+        with open(name) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def load_plan():
+    """The stored program if it is valid, else the built-in default. Never raises."""
+    prog = _load_json(PROGRAM_FILE)
+    if prog is not None:
+        try:
+            return program.load(prog), "file"
+        except ValueError:
+            pass
+    return program.load(program.DEFAULT), "default"
+
+
+def load_settings():
+    s = _load_json(SETTINGS_FILE)
+    if isinstance(s, dict):
+        wl = s.get("wake_level", 800)
+        cap = s.get("cap_min", 720)
+        if isinstance(wl, int) and isinstance(cap, int):
+            return core.Settings(wl, cap * 60000)
+    return core.Settings()
+
+
+class Heart:
+    """The MAX30102 and the estimator. A missing or failing sensor is a state, not a crash."""
+
+    def __init__(self, i2c, now):
+        self.dev = MAX30102(i2c, board.HR_ADDR)
+        self.est = hr.Estimator(RATE_HZ)
+        self.ok = False
+        self.errors = 0
+        self.backoff = _RETRY_MIN_MS
+        self.t_retry = now
+        self.bpm10 = -1
+        self.t_bpm = now
+
+    def poll(self, now, inp):
+        if not self.ok and time.ticks_diff(now, self.t_retry) >= 0:
+            try:
+                self.dev.init()
+                self.ok = True
+                self.backoff = _RETRY_MIN_MS
+                self.est.reset()
+            except OSError:
+                self._failed(now)
+        if self.ok:
+            try:
+                n = self.dev.read()
+                ir = self.dev.ir
+                add = self.est.add
+                for i in range(n):
+                    add(ir[i])
+            except OSError:
+                self._failed(now)
+        if time.ticks_diff(now, self.t_bpm) >= 1000:
+            self.t_bpm = now
+            self.bpm10 = self.est.bpm10() if self.ok else -1
+        inp.sensor_ok = self.ok
+        inp.contact = self.ok and self.est.contact
+        inp.bpm10 = self.bpm10
+
+    def _failed(self, now):
+        self.ok = False
+        self.errors += 1
+        self.bpm10 = -1
+        self.t_retry = time.ticks_add(now, self.backoff)
+        self.backoff = min(self.backoff * 2, _RETRY_MAX_MS)
+
+
+class App:
+    def __init__(self):
+        self.marker = Marker()
+        m = self.marker
+        alarm = bool(m.active and m.reason)
+        self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+        now = time.ticks_ms()
+        self.t_boot = now
+        self.reset_cause = _RESET_NAMES.get(machine.reset_cause(), "unknown")
+        full = 255 if alarm else 0
+        P = machine.Pin
+        self.strip = Strip(P(board.STRIP_PIN, P.OUT), board.STRIP_COUNT, full)
+        self.lamp = Lamp(P(board.WHITE_PIN), 65535 if alarm else 0)
+        self.buzzer = Buzzer(P(board.BUZZER_PIN))
+        self.button = Button(P(board.BUTTON_PIN, P.IN, P.PULL_UP))
+        i2c = machine.I2C(board.I2C_ID, scl=P(board.I2C_SCL), sda=P(board.I2C_SDA),
+                          freq=board.I2C_FREQ)
+        self.heart = Heart(i2c, now)
+        self.rtc = machine.RTC()
+        plan, self.plan_src = load_plan()
+        self.pod = core.Pod(plan, load_settings(), now)
+        self.inp = core.In()
+        if alarm:
+            self.pod.alarm(now, m.reason)
+        self.stable = False
+        self.t_prev = now
+        self.t_tel = now
+        self.ticks = 0
+        self.overruns = 0
+        self._event("boot")
+
+    def clock_s(self):
+        dt = self.rtc.datetime()
+        return dt[4] * 3600 + dt[5] * 60 + dt[6]
+
+    def run(self):
+        nxt = time.ticks_ms()
+        while True:
+            self.tick(time.ticks_ms())
+            nxt = time.ticks_add(nxt, board.LOOP_MS)
+            wait = time.ticks_diff(nxt, time.ticks_ms())
+            if wait > 0:
+                time.sleep_ms(wait)
+            else:
+                self.overruns += 1
+                nxt = time.ticks_ms()
+
+    def tick(self, now):
+        inp = self.inp
+        b = self.button
+        inp.press = b.take()
+        inp.held_ms = b.held_ms(now)
+        self.heart.poll(now, inp)
+        out = self.pod.step(now, inp)
+        inp.cmd = core.CMD_NONE
+        self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
+        self.lamp.set(out.white)
+        self.buzzer.play(out.tone, out.vol)
+        if out.changed:
+            self._state_changed()
+        if self._healthy(now):
+            self.wdt.feed()
+        self.t_prev = now
+        self.ticks += 1
+        if time.ticks_diff(now, self.t_tel) >= _TEL_MS:
+            self.t_tel = now
+            inp.clock_s = self.clock_s()
+            self.telemetry(now)
+            if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
+                self.stable = True
+                self.marker.failed_boots = 0
+                self.marker.save()
+
+    def _healthy(self, now):
+        """Feed the watchdog only if this iteration really ran: outputs applied, time sane."""
+        out = self.pod.out
+        return (0 <= self.pod.state <= core.ALARM
+                and self.lamp.duty == out.white
+                and self.strip._last[0] == out.r
+                and time.ticks_diff(now, self.t_prev) < board.WDT_TIMEOUT_MS)
+
+    def _state_changed(self):
+        pod = self.pod
+        m = self.marker
+        active = core.in_session(pod.state) or pod.state == core.ALARM
+        reason = pod.reason if pod.state == core.ALARM else 0
+        if active != bool(m.active):
+            Marker.set_flash(active)
+        if active != bool(m.active) or reason != m.reason:
+            m.active = 1 if active else 0
+            m.reason = reason
+            m.save()
+        self._event("state")
+
+    def _event(self, kind):
+        pod = self.pod
+        print('{"t":"evt","ev":"%s","up":%d,"state":"%s","reason":"%s"}' % (
+            kind, time.ticks_diff(time.ticks_ms(), self.t_boot),
+            core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason]))
+
+    def telemetry(self, now):
+        pod = self.pod
+        out = pod.out
+        h = self.heart
+        bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
+        print('{"t":"tel","up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
+              '"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
+              '"mem":%d}' % (
+                  time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
+                  REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
+                  bpm, "true" if self.inp.contact else "false", h.est.quality,
+                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
+
+
+def safe_mode():
+    """Boot loop: lights up and sounds the wake pattern, feeds the watchdog, runs nothing else.
+
+    A long press (or a power cycle) clears it."""
+    from pod import early, sound
+    early.lights_on()
+    wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+    buz = machine.PWM(machine.Pin(board.BUZZER_PIN), freq=2400, duty_u16=32768)
+    btn = machine.Pin(board.BUTTON_PIN, machine.Pin.IN, machine.Pin.PULL_UP)
+    print('{"t":"evt","ev":"safe_mode","state":"ALARM","reason":"boot_loop"}')
+    t0 = time.ticks_ms()
+    held = 0
+    while True:
+        now = time.ticks_ms()
+        tone = sound.alarm_tone(time.ticks_diff(now, t0))
+        if tone:
+            buz.freq(tone)
+            buz.duty_u16(32768)
+        else:
+            buz.duty_u16(0)
+        held = held + 50 if not btn.value() else 0
+        if held >= core.LONG_PRESS_MS:
+            m = Marker()
+            m.failed_boots = 0
+            m.active = 0
+            m.reason = 0
+            m.deliberate = 1
+            m.save()
+            Marker.set_flash(False)
+            machine.reset()
+        wdt.feed()
+        time.sleep_ms(50)
+
+
+def main():
+    m = Marker()
+    if m.valid and m.reason == R_BOOT_LOOP:
+        safe_mode()
+    App().run()

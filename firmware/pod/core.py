@@ -1,0 +1,313 @@
+# The pod's state machine: pure logic, no hardware, no clock.
+# Pod.step(now_ms, inputs) decides the state and fills a preallocated Out with what the lights
+# and the speaker should do. Times are ticks in ms (they wrap at 2**30, like time.ticks_ms()).
+from micropython import const
+
+from pod import light, sound
+
+# States
+IDLE = const(0)
+WIND_DOWN = const(1)
+SLEEP = const(2)
+WAKE_RAMP = const(3)
+AWAKE = const(4)
+ALARM = const(5)  # fail-safe wake: full light and alarm sound until a person acknowledges it
+STATE_NAMES = ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")
+
+# Why the pod woke: see pod.reasons (shared with boot.py, which must not import this module).
+from pod.reasons import (  # noqa: E402
+    R_BUTTON,
+    R_CAP,
+    R_COMMAND,
+    R_HR_HIGH,
+    R_HR_LOW,
+    R_NO_SIGNAL,
+    R_NONE,
+    R_SCHEDULED,
+)
+
+# Commands from the serial link
+CMD_NONE = const(0)
+CMD_WAKE = const(1)
+CMD_ACK = const(2)
+CMD_START = const(3)
+CMD_STOP = const(4)
+
+LONG_PRESS_MS = const(2000)
+# The session cap: no program or setting can raise it past this or turn it off.
+CAP_MAX_MS = const(12 * 3600 * 1000)
+_DAY_S = const(86400)
+_DAYLIGHT_K = const(5000)
+_WAKE_SOUND_MS = const(10 * 60000)  # how long the wake melody goes on after a scheduled wake
+_ALARM_SWAP_MS = const(500)
+
+
+def ticks_diff(a, b):
+    """a - b for ticks that wrap at 2**30, as time.ticks_diff does."""
+    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+
+
+def in_session(state):
+    return state == WIND_DOWN or state == SLEEP or state == WAKE_RAMP
+
+
+class Settings:
+    """Pod-wide settings. The safety floors are enforced here, whatever a file says."""
+
+    def __init__(self, wake_level=800, cap_ms=CAP_MAX_MS):
+        self.wake_level = max(300, min(1000, wake_level))  # permille of full, perceived
+        self.cap_ms = max(3600000, min(CAP_MAX_MS, cap_ms))
+
+
+class In:
+    """Inputs for one step. The loop fills the same object every time."""
+
+    def __init__(self):
+        self.press = False   # a button press happened since the last step
+        self.held_ms = 0     # how long the button has been held down now (0: released)
+        self.cmd = CMD_NONE  # a command from the serial link
+        self.bpm10 = -1      # heart rate x10, -1 when the estimator is not sure
+        self.contact = False
+        self.sensor_ok = False
+        self.clock_s = -1    # seconds since midnight, -1 when the clock is not set
+
+
+class Out:
+    """What the outputs should be after a step. Even strip pixels show (r, g, b), odd ones
+    (r2, g2, b2). white is the white LED's 16-bit duty; tone in Hz (0: silent); vol permille."""
+
+    def __init__(self):
+        self.r = self.g = self.b = 0
+        self.r2 = self.g2 = self.b2 = 0
+        self.white = 0
+        self.tone = 0
+        self.vol = 0
+        self.changed = False  # the state changed in this step
+        self.cmd_ok = True    # whether the command in this step was accepted
+
+
+class Pod:
+    def __init__(self, plan, settings, now_ms):
+        self.plan = plan
+        self.settings = settings
+        self.out = Out()
+        self.state = IDLE
+        self.reason = R_NONE
+        self.t_state = now_ms
+        self.t_session = now_ms
+        self.wd_end = 0
+        self.rise_start = 0
+        self.sound_start = 0
+        self.wake_target = 0
+        self.silenced = False
+        self.press_origin = IDLE
+        self.long_done = True
+        self.hr_bad = 0
+        self.hr_bad_t = now_ms
+        self.nosig = False
+        self.nosig_t = now_ms
+
+    # -- transitions -------------------------------------------------------------------------
+    def _to(self, state, now, reason):
+        self.state = state
+        self.t_state = now
+        if reason != R_NONE:
+            self.reason = reason
+        self.out.changed = True
+
+    def alarm(self, now, reason):
+        """Fail-safe wake: lit and sounding until acknowledged."""
+        self.silenced = False
+        self._to(ALARM, now, reason)
+
+    def wake(self, now, reason):
+        if self.state == ALARM or self.state == AWAKE:
+            return
+        self.silenced = reason != R_SCHEDULED
+        self._to(AWAKE, now, reason)
+
+    def start(self, now, clock_s):
+        p = self.plan
+        target = p.wake_after_ms
+        if p.wake_at_s >= 0 and clock_s >= 0:
+            target = ((p.wake_at_s - clock_s) % _DAY_S) * 1000
+        # A scheduled wake always comes before the cap.
+        target = min(target, self.settings.cap_ms - 60000)
+        self.wake_target = target
+        self.rise_start = max(0, target - p.sunrise_ms)
+        self.wd_end = min(p.wd_ms, self.rise_start)
+        self.sound_start = max(self.rise_start, target - p.sound_lead_ms)
+        self.t_session = now
+        self.hr_bad = 0
+        self.nosig = False
+        self.reason = R_NONE
+        self._to(WIND_DOWN, now, R_NONE)
+
+    def stop(self, now):
+        self.reason = R_NONE
+        self._to(IDLE, now, R_NONE)
+
+    # -- one step ------------------------------------------------------------------------------
+    def step(self, now, inp):
+        out = self.out
+        out.changed = False
+        out.cmd_ok = True
+        self._buttons(now, inp)
+        if inp.cmd != CMD_NONE:
+            out.cmd_ok = self._command(now, inp)
+        st = self.state
+        if in_session(st):
+            self._session(now, inp)
+        elif st == AWAKE and ticks_diff(now, self.t_state) >= self.plan.awake_ms:
+            self.stop(now)
+        self._outputs(now)
+        return out
+
+    def _buttons(self, now, inp):
+        st = self.state
+        if inp.press:
+            self.press_origin = st
+            self.long_done = False
+            if st == AWAKE:
+                self.silenced = True
+            elif st != ALARM:
+                self.wake(now, R_BUTTON if in_session(st) else R_NONE)
+        if inp.held_ms >= LONG_PRESS_MS and not self.long_done:
+            self.long_done = True
+            o = self.press_origin
+            st = self.state
+            if o == ALARM and st == ALARM:
+                self.silenced = True
+                self._to(AWAKE, now, R_NONE)
+            elif o == IDLE and st == AWAKE:
+                self.start(now, inp.clock_s)
+            elif o == AWAKE and st == AWAKE:
+                self.stop(now)
+
+    def _command(self, now, inp):
+        c = inp.cmd
+        st = self.state
+        if c == CMD_WAKE:
+            if st != ALARM:
+                self.wake(now, R_COMMAND)
+            return True
+        if c == CMD_ACK:
+            if st != ALARM:
+                return False
+            self.silenced = True
+            self._to(AWAKE, now, R_NONE)
+            return True
+        if st == ALARM:  # start/stop cannot skip the acknowledgement
+            return False
+        if c == CMD_START:
+            self.start(now, inp.clock_s)
+            return True
+        if c == CMD_STOP:
+            self.stop(now)
+            return True
+        return False
+
+    def _session(self, now, inp):
+        el = ticks_diff(now, self.t_session)
+        st = self.state
+        if el >= self.settings.cap_ms:
+            self.alarm(now, R_CAP)
+            return
+        if self._heart(now, inp, st):
+            return
+        if st == WIND_DOWN and el >= self.wd_end:
+            self._to(SLEEP, now, R_NONE)
+            self.nosig = False
+            st = SLEEP
+        if st == SLEEP and el >= self.rise_start:
+            self._to(WAKE_RAMP, now, R_SCHEDULED)
+            st = WAKE_RAMP
+        if st == WAKE_RAMP and el >= self.wake_target:
+            self.wake(now, R_SCHEDULED)
+
+    def _heart(self, now, inp, st):
+        p = self.plan
+        b = inp.bpm10
+        if b >= 0:
+            bad = 1 if b < p.hr_low * 10 else (2 if b > p.hr_high * 10 else 0)
+            if bad != self.hr_bad:
+                self.hr_bad = bad
+                self.hr_bad_t = now
+            elif bad and ticks_diff(now, self.hr_bad_t) >= p.hr_hold_ms:
+                self.alarm(now, R_HR_LOW if bad == 1 else R_HR_HIGH)
+                return True
+        if st == SLEEP:
+            if inp.contact and inp.sensor_ok and b >= 0:
+                self.nosig = False
+            elif not self.nosig:
+                self.nosig = True
+                self.nosig_t = now
+            elif ticks_diff(now, self.nosig_t) >= p.nosig_ms:
+                self.alarm(now, R_NO_SIGNAL)
+                return True
+        return False
+
+    # -- outputs -------------------------------------------------------------------------------
+    def _colour(self, kelvin, level):
+        out = self.out
+        d = light.level_to_u16(level)
+        out.r = out.r2 = light.scale(light.kelvin_channel(kelvin, 0), d)
+        out.g = out.g2 = light.scale(light.kelvin_channel(kelvin, 1), d)
+        out.b = out.b2 = light.scale(light.kelvin_channel(kelvin, 2), d)
+
+    def _outputs(self, now):
+        out = self.out
+        p = self.plan
+        st = self.state
+        out.white = 0
+        out.tone = 0
+        out.vol = 0
+        if st == IDLE:
+            self._colour(_DAYLIGHT_K, 0)
+        elif st == WIND_DOWN:
+            el = ticks_diff(now, self.t_session)
+            pr = light.progress(el, self.wd_end)
+            lvl = light.lerp(p.wd_l0, p.wd_l1, pr)
+            if p.breath_ms:
+                lvl = light.breathe(lvl, el, p.breath_ms, 300)
+            self._colour(light.lerp(p.wd_k0, p.wd_k1, pr), lvl)
+            if p.wd_vol:
+                out.tone = sound.SOOTHE_HZ
+                out.vol = sound.soothe_volume(el, p.wd_vol) * (1000 - pr) // 1000
+        elif st == SLEEP:
+            self._colour(p.night_k, p.night_level)
+        elif st == WAKE_RAMP:
+            el = ticks_diff(now, self.t_session)
+            pr = light.progress(el - self.rise_start, self.wake_target - self.rise_start)
+            self._colour(light.sunrise_kelvin(pr), light.sunrise_level(pr, 1000))
+            if pr > 500:
+                out.white = light.level_to_u16(self.settings.wake_level * (pr - 500) // 500)
+            if el >= self.sound_start:
+                out.tone = sound.wake_tone(el)
+                out.vol = p.wake_vol * light.progress(el - self.sound_start,
+                                                      self.wake_target - self.sound_start) // 1000
+        elif st == AWAKE:
+            self._colour(_DAYLIGHT_K, 1000)
+            out.white = light.level_to_u16(self.settings.wake_level)
+            since = ticks_diff(now, self.t_state)
+            if not self.silenced and since < _WAKE_SOUND_MS:
+                out.tone = sound.wake_tone(since)
+                out.vol = p.wake_vol
+        else:  # ALARM: alternating white and amber pixels that swap every half second
+            since = ticks_diff(now, self.t_state)
+            swap = (since // _ALARM_SWAP_MS) & 1
+            out.r = out.r2 = 255
+            if swap:
+                out.g = 120
+                out.b = 0
+                out.g2 = out.b2 = 255
+            else:
+                out.g = out.b = 255
+                out.g2 = 120
+                out.b2 = 0
+            out.white = 65535
+            if not self.silenced:
+                out.tone = sound.alarm_tone(since)
+                out.vol = 1000
+        if out.tone == 0:
+            out.vol = 0

@@ -1,0 +1,89 @@
+# The boot-time verdict, run from boot.py before anything else is imported.
+# If a session was interrupted (watchdog, crash, power cut) the lights and the alarm come on
+# here, first, and the verdict is left in RTC memory for the main program to take over.
+import sys
+import time
+
+import machine
+import neopixel
+
+from pod import board
+from pod.marker import Marker
+from pod.reasons import R_BOOT_LOOP, R_CRASH, R_POWER_CUT, R_WATCHDOG
+
+BOOT_LOOP_LIMIT = 3  # this many failed boots in a row: safe mode
+
+
+def lights_on():
+    """Every light full on and the speaker sounding, with nothing but machine and neopixel."""
+    np = neopixel.NeoPixel(machine.Pin(board.STRIP_PIN, machine.Pin.OUT), board.STRIP_COUNT)
+    np.fill((255, 255, 255))
+    np.write()
+    machine.PWM(machine.Pin(board.WHITE_PIN), freq=1000, duty_u16=65535)
+    machine.PWM(machine.Pin(board.BUZZER_PIN), freq=2400, duty_u16=32768)
+
+
+def verdict():
+    """Decide from the reset cause and the markers; returns the Marker (reason 0: all well)."""
+    cause = machine.reset_cause()
+    m = Marker()
+    if not m.valid:  # RTC memory lost: power-on, brownout or first boot
+        m.active = 0
+        m.reason = 0
+        m.failed_boots = 0
+        m.deliberate = 0
+        if Marker.flash_active():
+            m.active = 1
+            m.reason = R_POWER_CUT
+    elif cause == machine.PWRON_RESET:
+        # Power was cut and came back quickly enough to keep RTC memory: still a power cut.
+        m.failed_boots = 0
+        if m.active and not m.reason:
+            m.reason = R_POWER_CUT
+    else:
+        if m.deliberate:
+            m.failed_boots = 0
+        else:
+            m.failed_boots += 1
+        if m.active and not m.reason:
+            if cause == machine.WDT_RESET:
+                m.reason = R_WATCHDOG
+            elif not m.deliberate:
+                m.reason = R_CRASH
+            else:
+                m.reason = R_CRASH  # asked-for reset mid-session: still wake, never resume dark
+    m.deliberate = 0
+    if m.failed_boots >= BOOT_LOOP_LIMIT:
+        m.active = 1
+        m.reason = R_BOOT_LOOP
+    m.save()
+    if m.active and m.reason:
+        lights_on()
+    return m
+
+
+def start_watchdog():
+    """Started in boot.py, so even a hang while importing the firmware ends in a reset."""
+    return machine.WDT(timeout=board.WDT_TIMEOUT_MS)
+
+
+def crash(exc):
+    """Last resort after an exception escaped main: wake first, then record and restart.
+
+    The restart comes back through verdict(): an interrupted session becomes an alarm, and
+    repeated crashes before "stable" become safe mode."""
+    m = Marker()
+    if m.active:
+        try:
+            lights_on()
+        except Exception:  # noqa: BLE001 - nothing may stop the restart below
+            pass
+        if not m.reason:
+            m.reason = R_CRASH
+        m.save()
+    try:
+        sys.print_exception(exc)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001
+        pass
+    time.sleep_ms(500)
+    machine.reset()

@@ -1,0 +1,62 @@
+# What must survive a reset: a few bytes in RTC memory (kept across watchdog and soft resets,
+# lost on power loss) and a session file in flash (kept across power loss).
+# Layout of RTC memory: b"PD", active, reason, failed_boots, deliberate, checksum.
+import os
+
+import machine
+
+SESSION_FILE = "session.mark"
+_MAGIC0 = 0x50  # "P"
+_MAGIC1 = 0x44  # "D"
+
+
+class Marker:
+    def __init__(self):
+        self.rtc = machine.RTC()
+        self.active = 0       # a session (or an unacknowledged alarm) is running
+        self.reason = 0       # the alarm reason, when in ALARM
+        self.failed_boots = 0  # consecutive boots that did not reach "stable"
+        self.deliberate = 0   # the last reset was asked for (command, maintenance)
+        self._buf = bytearray(7)
+        self.valid = self._load()
+
+    def _load(self):
+        m = self.rtc.memory()
+        if len(m) < 7 or m[0] != _MAGIC0 or m[1] != _MAGIC1 or (sum(m[:6]) & 0xFF) != m[6]:
+            return False
+        self.active = m[2]
+        self.reason = m[3]
+        self.failed_boots = m[4]
+        self.deliberate = m[5]
+        return True
+
+    def save(self):
+        b = self._buf
+        b[0] = _MAGIC0
+        b[1] = _MAGIC1
+        b[2] = self.active
+        b[3] = self.reason
+        b[4] = min(self.failed_boots, 255)
+        b[5] = self.deliberate
+        b[6] = sum(b[:6]) & 0xFF
+        self.rtc.memory(b)
+
+    # The flash copy of "a session is running", for power cuts. Written twice a session only.
+    @staticmethod
+    def flash_active():
+        try:
+            os.stat(SESSION_FILE)
+            return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def set_flash(active):
+        try:
+            if active:
+                with open(SESSION_FILE, "w") as f:
+                    f.write("1")
+            else:
+                os.remove(SESSION_FILE)
+        except OSError:
+            pass

@@ -1,0 +1,161 @@
+# Sleep programs: the JSON format people edit, its validator, and the compact plan the core runs.
+# The same validator runs on the pod and in podctl, so an error reads the same in both places.
+
+VERSION = 1
+
+# Field specs: (key, kind, low, high, default). kind "i" is an integer, "t" a clock time "HH:MM",
+# "s" a short string. A default of None marks a field that may be left out with no default.
+_SPEC = {
+    "wind_down": (
+        ("minutes", "i", 0, 120, 30),
+        ("kelvin_start", "i", 1000, 6500, 2700),
+        ("kelvin_end", "i", 1000, 6500, 1800),
+        ("brightness_start", "i", 0, 100, 40),
+        ("brightness_end", "i", 0, 100, 5),
+        ("breaths_per_min", "i", 0, 12, 0),
+        ("volume", "i", 0, 100, 20),
+    ),
+    "sleep": (
+        ("night_light", "i", 0, 20, 0),
+        ("night_light_kelvin", "i", 1000, 3000, 1800),
+        ("hr_low", "i", 30, 60, 40),
+        ("hr_high", "i", 90, 180, 130),
+        ("hr_hold_s", "i", 10, 300, 60),
+        ("no_signal_min", "i", 1, 60, 10),
+    ),
+    "wake": (
+        ("at", "t", 0, 0, None),
+        ("after_min", "i", 10, 720, None),
+        ("sunrise_min", "i", 15, 60, 30),
+        ("sound_lead_min", "i", 0, 60, 10),
+        ("volume", "i", 0, 100, 60),
+        ("awake_min", "i", 5, 240, 30),
+    ),
+}
+_TOP = ("version", "name", "wind_down", "sleep", "wake")
+
+DEFAULT = {
+    "version": 1,
+    "name": "Default night",
+    "wind_down": {"minutes": 30, "kelvin_start": 2700, "kelvin_end": 1800,
+                  "brightness_start": 40, "brightness_end": 5, "volume": 20},
+    "sleep": {"night_light": 0},
+    "wake": {"at": "07:00", "sunrise_min": 30, "sound_lead_min": 10, "volume": 60},
+}
+
+
+def _clock(v):
+    # "HH:MM" -> seconds since midnight, or -1
+    if not isinstance(v, str) or len(v) != 5 or v[2] != ":":
+        return -1
+    h, m = v[:2], v[3:]
+    if not (h.isdigit() and m.isdigit()):
+        return -1
+    h = int(h)
+    m = int(m)
+    if h > 23 or m > 59:
+        return -1
+    return h * 3600 + m * 60
+
+
+def validate(prog):
+    """Every problem with a program, as a list of "path: reason" strings. Empty means valid."""
+    errs = []
+    if not isinstance(prog, dict):
+        return ["program: must be a JSON object"]
+    for k in prog:
+        if k not in _TOP:
+            errs.append("%s: unknown key" % k)
+    v = prog.get("version")
+    if v is None:
+        errs.append("version: missing")
+    elif v != VERSION or isinstance(v, bool):
+        errs.append("version: %r is not supported (this pod reads version %d)" % (v, VERSION))
+    name = prog.get("name", "")
+    if not isinstance(name, str) or len(name) > 40:
+        errs.append("name: must be text of at most 40 characters")
+    for sect, fields in _SPEC.items():
+        body = prog.get(sect, {})
+        if not isinstance(body, dict):
+            errs.append("%s: must be an object" % sect)
+            continue
+        known = [f[0] for f in fields]
+        for k in body:
+            if k not in known:
+                errs.append("%s.%s: unknown key" % (sect, k))
+        for key, kind, lo, hi, _ in fields:
+            if key not in body:
+                continue
+            val = body[key]
+            path = sect + "." + key
+            if kind == "t":
+                if _clock(val) < 0:
+                    errs.append("%s: %r is not a clock time HH:MM" % (path, val))
+            elif not isinstance(val, int) or isinstance(val, bool):
+                errs.append("%s: %r is not a whole number" % (path, val))
+            elif val < lo:
+                errs.append("%s: %d is below the minimum %d" % (path, val, lo))
+            elif val > hi:
+                errs.append("%s: %d is above the maximum %d" % (path, val, hi))
+    wake = prog.get("wake", {})
+    if isinstance(wake, dict):
+        if ("at" in wake) == ("after_min" in wake):
+            errs.append("wake: give exactly one of 'at' (HH:MM) or 'after_min'")
+        lead = wake.get("sound_lead_min", 10)
+        rise = wake.get("sunrise_min", 30)
+        if isinstance(lead, int) and isinstance(rise, int) and lead > rise:
+            errs.append("wake.sound_lead_min: %d is longer than the sunrise (%d min)" % (lead, rise))
+    return errs
+
+
+def _get(prog, sect, key):
+    body = prog.get(sect, {})
+    if key in body:
+        return body[key]
+    for f in _SPEC[sect]:
+        if f[0] == key:
+            return f[4]
+    return None
+
+
+def _int(prog, sect, key):
+    v = _get(prog, sect, key)
+    return v if isinstance(v, int) else 0
+
+
+class Plan:
+    """A validated program reduced to integers (ms, permille, K, bpm) for the core."""
+
+    def __init__(self, prog):
+        g = _int
+        self.name = prog.get("name", "")
+        self.wd_ms = g(prog, "wind_down", "minutes") * 60000
+        self.wd_k0 = g(prog, "wind_down", "kelvin_start")
+        self.wd_k1 = g(prog, "wind_down", "kelvin_end")
+        self.wd_l0 = g(prog, "wind_down", "brightness_start") * 10
+        self.wd_l1 = g(prog, "wind_down", "brightness_end") * 10
+        bpm = g(prog, "wind_down", "breaths_per_min")
+        self.breath_ms = 60000 // bpm if bpm else 0
+        self.wd_vol = g(prog, "wind_down", "volume") * 10
+        self.night_level = g(prog, "sleep", "night_light") * 10
+        self.night_k = g(prog, "sleep", "night_light_kelvin")
+        self.hr_low = g(prog, "sleep", "hr_low")
+        self.hr_high = g(prog, "sleep", "hr_high")
+        self.hr_hold_ms = g(prog, "sleep", "hr_hold_s") * 1000
+        self.nosig_ms = g(prog, "sleep", "no_signal_min") * 60000
+        at = _get(prog, "wake", "at")
+        self.wake_at_s = _clock(at) if at is not None else -1
+        after = _get(prog, "wake", "after_min")
+        self.wake_after_ms = after * 60000 if isinstance(after, int) else 480 * 60000
+        self.sunrise_ms = g(prog, "wake", "sunrise_min") * 60000
+        self.sound_lead_ms = g(prog, "wake", "sound_lead_min") * 60000
+        self.wake_vol = g(prog, "wake", "volume") * 10
+        self.awake_ms = g(prog, "wake", "awake_min") * 60000
+
+
+def load(prog):
+    """Validate and compile. Raises ValueError carrying every error, so nothing half-valid runs."""
+    errs = validate(prog)
+    if errs:
+        raise ValueError("; ".join(errs))
+    return Plan(prog)

@@ -1,0 +1,1 @@
+"""bedtime-pod host tools: podctl and the serial link to a pod."""

@@ -1,0 +1,216 @@
+# Fake `machine` for the simulated ESP32: the calls the firmware makes, acting on simstate.
+try:
+    from simulator.hw import simstate
+except ImportError:
+    import simstate
+
+PWRON_RESET = simstate.PWRON_RESET
+HARD_RESET = simstate.HARD_RESET
+WDT_RESET = simstate.WDT_RESET
+DEEPSLEEP_RESET = simstate.DEEPSLEEP_RESET
+SOFT_RESET = simstate.SOFT_RESET
+
+_ENODEV = 19
+_ETIMEDOUT = 116
+
+
+def _b():
+    return simstate.current
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_UP = 2
+    PULL_DOWN = 1
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+
+    def __init__(self, id, mode=-1, pull=-1, value=None):
+        self.id = id
+        self._s = _b().pin(id)
+        self._s.obj = self
+        self.init(mode, pull, value)
+
+    def init(self, mode=-1, pull=-1, value=None):
+        s = self._s
+        if mode != -1:
+            s.mode = mode
+        if pull != -1:
+            s.pull = pull
+        if value is not None:
+            self.value(value)
+
+    def value(self, v=None):
+        s = self._s
+        if v is None:
+            return s.level
+        s.level = 1 if v else 0
+        _b().output_changed()
+        return None
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+    def irq(self, handler=None, trigger=3, hard=False):
+        self._s.handler = handler
+        self._s.trigger = trigger
+
+
+class PWM:
+    def __init__(self, dest, freq=None, duty_u16=None, duty=None, duty_ns=None):
+        self.pin = dest.id if isinstance(dest, Pin) else dest
+        b = _b()
+        st = b.pwm.get(self.pin)
+        if st is None:
+            st = [5000, 0]
+            b.pwm[self.pin] = st
+        self._st = st
+        if freq is not None:
+            st[0] = freq
+        if duty_u16 is not None:
+            st[1] = duty_u16
+        elif duty is not None:
+            st[1] = duty * 64
+        b.output_changed()
+
+    def freq(self, f=None):
+        if f is None:
+            return self._st[0]
+        if not 1 <= f <= 40000000:
+            raise ValueError("frequency must be from 1Hz to 40MHz")
+        self._st[0] = f
+        _b().output_changed()
+        return None
+
+    def duty_u16(self, d=None):
+        if d is None:
+            return self._st[1]
+        if not 0 <= d <= 65535:
+            raise ValueError("duty_u16 must be from 0 to 65535")
+        self._st[1] = d
+        _b().output_changed()
+        return None
+
+    def duty(self, d=None):
+        if d is None:
+            return self._st[1] >> 6
+        return self.duty_u16(min(65535, d * 64))
+
+    def deinit(self):
+        self._st[1] = 0
+        _b().output_changed()
+
+
+class I2C:
+    def __init__(self, id=0, scl=None, sda=None, freq=400000, timeout=50000):
+        self.id = id
+        self.freqv = freq
+
+    def _dev(self, addr):
+        b = _b()
+        if b.i2c_fault == "stuck":
+            b.hang()  # SDA held low by a confused slave: the transfer never completes
+        dev = b.i2c.get(addr)
+        if dev is None or b.i2c_fault == "nack":
+            b.i2c_errors += 1
+            raise OSError(_ENODEV)
+        return dev
+
+    def scan(self):
+        b = _b()
+        if b.i2c_fault:
+            return []
+        return sorted(b.i2c.keys())
+
+    def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
+        data = self._dev(addr).read(memaddr, len(buf))
+        for i in range(len(buf)):
+            buf[i] = data[i]
+
+    def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
+        return bytes(self._dev(addr).read(memaddr, nbytes))
+
+    def writeto_mem(self, addr, memaddr, buf, addrsize=8):
+        self._dev(addr).write(memaddr, buf)
+
+
+SoftI2C = I2C
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        if timeout < 1000:
+            raise ValueError("the ESP32 watchdog timeout is at least 1000 ms")
+        _b().wdt_start(timeout)
+
+    def feed(self):
+        _b().wdt_feed()
+
+
+class RTC:
+    def __init__(self, id=0):
+        pass
+
+    def datetime(self, dt=None):
+        b = _b()
+        if dt is None:
+            s = b.rtc_seconds()
+            days = s // 86400
+            y, m, d = simstate.civil_from_days(days + simstate.EPOCH_2000_DAYS)
+            r = s % 86400
+            return (y, m, d, (days + 5) % 7, r // 3600, (r // 60) % 60, r % 60, 0)
+        days = simstate.days_from_civil(dt[0], dt[1], dt[2]) - simstate.EPOCH_2000_DAYS
+        b.rtc_set(days * 86400 + dt[4] * 3600 + dt[5] * 60 + dt[6])
+        return None
+
+    def init(self, dt):
+        self.datetime(dt)
+
+    def memory(self, data=None):
+        b = _b()
+        if data is None:
+            return b.rtc_mem
+        if len(data) > 2048:
+            raise ValueError("RTC memory holds at most 2048 bytes")
+        b.rtc_mem = bytes(data)
+        return None
+
+
+def reset_cause():
+    return _b().reset_cause
+
+
+def reset():
+    raise simstate.Reset(HARD_RESET)
+
+
+def soft_reset():
+    raise simstate.Reset(SOFT_RESET)
+
+
+def unique_id():
+    return b"\x24\x0a\xc4\x5e\xb0\x01"
+
+
+def freq(f=None):
+    return 240000000 if f is None else None
+
+
+def idle():
+    _b().advance_us(1000)
+
+
+def disable_irq():
+    return 0
+
+
+def enable_irq(state=0):
+    pass

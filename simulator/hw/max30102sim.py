@@ -1,0 +1,144 @@
+# A register-level MAX30102 on the fake I2C bus. Samples are clocked from virtual time at the
+# configured rate and averaging, into a 32-sample FIFO with read/write pointers and overflow.
+try:
+    from simulator.hw import simstate
+except ImportError:
+    import simstate
+
+_FIFO_WR_PTR = 0x04
+_OVF_COUNTER = 0x05
+_FIFO_RD_PTR = 0x06
+_FIFO_DATA = 0x07
+_FIFO_CONFIG = 0x08
+_MODE_CONFIG = 0x09
+_SPO2_CONFIG = 0x0A
+_TEMP_INTR = 0x1F
+_TEMP_FRAC = 0x20
+_TEMP_CONFIG = 0x21
+_REV_ID = 0xFE
+_PART_ID = 0xFF
+_RATES = (50, 100, 200, 400, 800, 1000, 1600, 3200)
+_AVES = (1, 2, 4, 8, 16, 32, 32, 32)
+
+
+class MAX30102Sim:
+    def __init__(self, source, temp_c16=36 * 16):
+        self.source = source      # .sample(t_ms) -> (red, ir)
+        self.temp_c16 = temp_c16
+        self.samples = 0
+        self._reset()
+
+    def _reset(self):
+        self.regs = bytearray(256)
+        self.regs[_PART_ID] = 0x15
+        self.regs[_REV_ID] = 0x03
+        self.red = [0] * 32
+        self.ir = [0] * 32
+        self.wr = 0
+        self.rd = 0
+        self.count = 0
+        self.ovf = 0
+        self._last_us = simstate.current.us
+        self._byte = 0            # byte index within the sample being read
+
+    def period_us(self):
+        c = self.regs[_SPO2_CONFIG]
+        sr = _RATES[(c >> 2) & 7]
+        ave = _AVES[self.regs[_FIFO_CONFIG] >> 5]
+        return 1000000 * ave // sr
+
+    def _running(self):
+        mode = self.regs[_MODE_CONFIG]
+        return not mode & 0x80 and (mode & 7) in (2, 3, 7)
+
+    def _catch_up(self):
+        now = simstate.current.us
+        if not self._running():
+            self._last_us = now
+            return
+        per = self.period_us()
+        n = (now - self._last_us) // per
+        if n <= 0:
+            return
+        start = self._last_us
+        self._last_us += n * per
+        if n > 40:  # a long gap: only the last samples can still be in the FIFO
+            self.ovf = min(31, self.ovf + n - 40)
+            start += (n - 40) * per
+            n = 40
+        roll = self.regs[_FIFO_CONFIG] & 0x10
+        for i in range(1, n + 1):
+            if self.count == 32:
+                self.ovf = min(31, self.ovf + 1)
+                if not roll:
+                    continue
+                self.rd = (self.rd + 1) & 31
+                self.count -= 1
+            red, ir = self.source.sample((start + i * per) // 1000)
+            self.red[self.wr] = max(0, min(0x3FFFF, red))
+            self.ir[self.wr] = max(0, min(0x3FFFF, ir))
+            self.wr = (self.wr + 1) & 31
+            self.count += 1
+            self.samples += 1
+
+    def read(self, reg, n):
+        self._catch_up()
+        out = bytearray(n)
+        for i in range(n):
+            out[i] = self._read1(reg)
+            if reg != _FIFO_DATA:
+                reg = (reg + 1) & 0xFF
+        return out
+
+    def _read1(self, reg):
+        if reg == _FIFO_WR_PTR:
+            return self.wr
+        if reg == _OVF_COUNTER:
+            return self.ovf
+        if reg == _FIFO_RD_PTR:
+            return self.rd
+        if reg == _FIFO_DATA:
+            if self.count == 0:
+                return 0
+            k = self._byte
+            v = self.red[self.rd] if k < 3 else self.ir[self.rd]
+            b = (v >> (8 * (2 - k % 3))) & 0xFF
+            self._byte += 1
+            if self._byte == 6:
+                self._byte = 0
+                self.rd = (self.rd + 1) & 31
+                self.count -= 1
+                self.ovf = 0
+            return b
+        if reg == _TEMP_CONFIG:
+            return 0
+        return self.regs[reg]
+
+    def write(self, reg, data):
+        self._catch_up()
+        for v in data:
+            self._write1(reg, v)
+            reg = (reg + 1) & 0xFF
+
+    def _write1(self, reg, v):
+        if reg == _MODE_CONFIG and v & 0x40:
+            self._reset()
+            return
+        if reg == _FIFO_WR_PTR:
+            self.wr = v & 31
+            self.count = (self.wr - self.rd) & 31
+        elif reg == _FIFO_RD_PTR:
+            self.rd = v & 31
+            self.count = (self.wr - self.rd) & 31
+            self._byte = 0
+        elif reg == _OVF_COUNTER:
+            self.ovf = v & 31
+        elif reg == _TEMP_CONFIG:
+            if v & 1:
+                t = self.temp_c16
+                self.regs[_TEMP_INTR] = (t >> 4) & 0xFF
+                self.regs[_TEMP_FRAC] = t & 0x0F
+        else:
+            if reg == _MODE_CONFIG and (v & 7) != (self.regs[reg] & 7):
+                self._last_us = simstate.current.us
+            self.regs[reg] = v

@@ -1,0 +1,72 @@
+# A simulated sleeper: heart rate over the night and the optical signal a MAX30102 would see.
+# Portable (runs on MicroPython too) and deterministic for a given seed.
+import math
+
+# One beat of a fingertip/skin PPG (blood volume), 0..1000: a quick systolic rise, a slower
+# fall with a dicrotic notch. The sensor sees the inverse: more blood, less reflected light.
+_WAVE_N = 64
+
+
+def _wave():
+    w = []
+    for i in range(_WAVE_N):
+        x = i / _WAVE_N
+        v = math.exp(-((x - 0.18) / 0.09) ** 2) + 0.45 * math.exp(-((x - 0.48) / 0.14) ** 2)
+        w.append(v)
+    top = max(w)
+    return [int(1000 * v / top) for v in w]
+
+
+WAVE = _wave()
+
+
+def night_hr(min_since_start):
+    """A plausible heart rate (bpm) for an adult through a night, by minutes since lights-out.
+
+    Settling from about 68 bpm to the mid 50s over the first 90 minutes, 90-minute sleep cycles
+    with faster REM periods that lengthen towards morning, and a rise before waking."""
+    m = min_since_start
+    settle = 68 - 12 * (1 - math.exp(-m / 35.0))
+    cycle = math.sin(2 * math.pi * (m - 60) / 90.0)
+    rem = 2.5 + 2.0 * min(1.0, m / 420.0)
+    morning = 5.0 / (1 + math.exp(-(m - 470) / 12.0))
+    return settle + rem * max(0.0, cycle) - 1.5 * max(0.0, -cycle) + morning
+
+
+class Sleeper:
+    def __init__(self, seed=1, profile=None):
+        self.seed = seed & 0x7FFFFFFF or 1
+        self.profile = profile or night_hr
+        self.override = 0.0   # a forced heart rate (a fault), 0 for the profile
+        self.contact = True   # skin on the sensor
+        self.phase = 0.0
+        self.t_ms = 0
+        self.hr = self.profile(0)
+        self.dc_ir = 150000
+        self.dc_red = 120000
+        self.amp = 900        # pulse amplitude in counts
+
+    def _noise(self):
+        self.seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
+        return (self.seed >> 16) % 61 - 30
+
+    def true_hr(self, t_ms):
+        if self.override:
+            return self.override
+        return self.profile(t_ms / 60000.0)
+
+    def sample(self, t_ms):
+        """(red, ir) counts at t_ms (times must not go backwards)."""
+        dt = t_ms - self.t_ms
+        self.t_ms = t_ms
+        if dt > 0:
+            if dt > 2000 or (t_ms % 1000) < dt:  # update the rate about once a second
+                self.hr = self.true_hr(t_ms)
+            self.phase = (self.phase + self.hr * dt / 60000.0) % 1.0
+        if not self.contact:
+            return 900 + self._noise(), 1200 + self._noise()
+        resp = 0.0015 * math.sin(2 * math.pi * t_ms / 4000.0)  # breathing, 15 per minute
+        w = WAVE[int(self.phase * _WAVE_N)]
+        ir = int(self.dc_ir * (1 + resp) - self.amp * w // 1000) + self._noise()
+        red = int(self.dc_red * (1 + resp) - self.amp * 6 * w // 10000) + self._noise()
+        return red, ir

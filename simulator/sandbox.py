@@ -1,0 +1,209 @@
+"""Loads the firmware's own files into a fresh namespace for each simulated boot.
+
+The firmware's `import machine`, `import time`, `open()`, `print()`... resolve to the simulated
+board here; everything else (json, struct, array, math...) is CPython's own module. A new
+Sandbox per boot is what makes a reset lose RAM: no module object survives it.
+"""
+from __future__ import annotations
+
+import builtins
+import io
+import os as _os
+import traceback
+import types
+from pathlib import Path
+
+from simulator.hw import machine as fake_machine
+from simulator.hw import neopixel as fake_neopixel
+from simulator.hw import simstate
+from simulator.hw import time as fake_time
+
+# Virtual time a module import costs on a real board (compiling a .py from flash).
+IMPORT_MS = 15
+
+_code_cache: dict[tuple[str, float], types.CodeType] = {}
+
+
+def _micropython_module() -> types.ModuleType:
+    m = types.ModuleType("micropython")
+    m.const = lambda x: x  # type: ignore[attr-defined]
+    m.heap_lock = lambda: 0  # type: ignore[attr-defined]
+    m.heap_unlock = lambda: 0  # type: ignore[attr-defined]
+    m.mem_info = lambda *a: None  # type: ignore[attr-defined]
+    m.opt_level = lambda *a: 0  # type: ignore[attr-defined]
+    m.alloc_emergency_exception_buf = lambda n: None  # type: ignore[attr-defined]
+    m.schedule = lambda fn, arg: fn(arg)  # type: ignore[attr-defined]
+    return m
+
+
+def _gc_module() -> types.ModuleType:
+    m = types.ModuleType("gc")
+    m.collect = lambda: None  # type: ignore[attr-defined]
+    m.enable = lambda: None  # type: ignore[attr-defined]
+    m.disable = lambda: None  # type: ignore[attr-defined]
+    m.mem_free = lambda: 60000  # type: ignore[attr-defined]
+    m.mem_alloc = lambda: 40000  # type: ignore[attr-defined]
+    m.threshold = lambda *a: -1  # type: ignore[attr-defined]
+    return m
+
+
+class _Console(io.TextIOBase):
+    """The board's USB serial output: whole lines go to the board's on_console callback."""
+
+    def __init__(self, board: simstate.Board):
+        self.board = board
+        self.pending = ""
+
+    def write(self, s: str) -> int:
+        self.pending += s
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            cb = self.board.on_console
+            if cb is not None:
+                cb(line)
+        return len(s)
+
+
+class FlashFS:
+    """The board's filesystem: a folder on the host. Paths are relative to the board's root."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, p: str) -> Path:
+        parts = [x for x in str(p).split("/") if x not in ("", ".")]
+        if ".." in parts:
+            raise OSError(2, "no such file")
+        return self.root.joinpath(*parts)
+
+    def open(self, p, mode="r", *args, **kw):
+        return builtins.open(self.path(p), mode, *args, **kw)
+
+    def os_module(self) -> types.ModuleType:
+        m = types.ModuleType("os")
+        fs = self
+        m.listdir = lambda p="": sorted(_os.listdir(fs.path(p)))  # type: ignore[attr-defined]
+        m.ilistdir = lambda p="": iter(  # type: ignore[attr-defined]
+            (n, 0x4000 if (fs.path(p) / n).is_dir() else 0x8000, 0, (fs.path(p) / n).stat().st_size)
+            for n in sorted(_os.listdir(fs.path(p))))
+        m.stat = lambda p: tuple(_os.stat(fs.path(p)))  # type: ignore[attr-defined]
+        m.remove = lambda p: _os.remove(fs.path(p))  # type: ignore[attr-defined]
+        m.rename = lambda a, b: _os.replace(fs.path(a), fs.path(b))  # type: ignore[attr-defined]
+        m.mkdir = lambda p: _os.mkdir(fs.path(p))  # type: ignore[attr-defined]
+        m.rmdir = lambda p: _os.rmdir(fs.path(p))  # type: ignore[attr-defined]
+        m.sync = lambda: None  # type: ignore[attr-defined]
+        m.statvfs = lambda p="": (4096, 4096, 512, 400, 400, 0, 0, 0, 0, 255)  # type: ignore[attr-defined]
+        m.uname = lambda: ("esp32", "pod", "1.29.0", "sim", "ESP32 module")  # type: ignore[attr-defined]
+        m.urandom = _os.urandom  # type: ignore[attr-defined]
+        return m
+
+
+class Sandbox:
+    """One boot's worth of firmware modules."""
+
+    def __init__(self, fw_dir: Path, board: simstate.Board, fs: FlashFS):
+        self.fw_dir = Path(fw_dir)
+        self.board = board
+        self.modules: dict[str, types.ModuleType] = {}
+        self.console = _Console(board)
+        sys_mod = types.ModuleType("sys")
+        sys_mod.stdout = self.console  # type: ignore[attr-defined]
+        sys_mod.stderr = self.console  # type: ignore[attr-defined]
+        sys_mod.print_exception = self._print_exception  # type: ignore[attr-defined]
+        sys_mod.platform = "esp32"  # type: ignore[attr-defined]
+        sys_mod.maxsize = 2**31 - 1  # type: ignore[attr-defined]
+        sys_mod.implementation = types.SimpleNamespace(name="micropython", version=(1, 29, 0))  # type: ignore[attr-defined]
+        self.fakes: dict[str, types.ModuleType] = {
+            "machine": fake_machine,
+            "neopixel": fake_neopixel,
+            "time": fake_time,
+            "utime": fake_time,
+            "micropython": _micropython_module(),
+            "gc": _gc_module(),
+            "sys": sys_mod,
+            "os": fs.os_module(),
+        }
+        self.builtins = dict(builtins.__dict__)
+        self.builtins["__import__"] = self._import
+        self.builtins["open"] = fs.open
+        self.builtins["print"] = self._print
+
+    def _print(self, *args, sep=" ", end="\n", file=None):
+        (file or self.console).write(sep.join(str(a) for a in args) + end)
+
+    def _print_exception(self, exc, file=None):
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        (file or self.console).write(text)
+
+    def _find(self, name: str) -> Path | None:
+        rel = Path(*name.split("."))
+        pkg = self.fw_dir / rel / "__init__.py"
+        if pkg.exists():
+            return pkg
+        mod = self.fw_dir / rel.with_suffix(".py")
+        return mod if mod.exists() else None
+
+    def _load(self, name: str) -> types.ModuleType | None:
+        if name in self.modules:
+            return self.modules[name]
+        path = self._find(name)
+        if path is None:
+            return None
+        if "." in name:
+            parent_name, _, leaf = name.rpartition(".")
+            parent = self._load(parent_name)
+        else:
+            parent, leaf = None, name
+        key = (str(path), path.stat().st_mtime)
+        code = _code_cache.get(key)
+        if code is None:
+            code = compile(path.read_text(), str(path), "exec")
+            _code_cache[key] = code
+        mod = types.ModuleType(name)
+        mod.__file__ = str(path)
+        mod.__dict__["__builtins__"] = self.builtins
+        if path.name == "__init__.py":
+            mod.__path__ = [str(path.parent)]  # type: ignore[attr-defined]
+        self.modules[name] = mod
+        self.board.advance_us(IMPORT_MS * 1000)
+        try:
+            exec(code, mod.__dict__)
+        except Exception:
+            del self.modules[name]
+            raise
+        if parent is not None:
+            setattr(parent, leaf, mod)
+        return mod
+
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level:
+            raise ImportError("MicroPython firmware must use absolute imports: " + name)
+        fake = self.fakes.get(name)
+        if fake is not None:
+            return fake
+        top = name.partition(".")[0]
+        if self._find(top) is not None:
+            mod = self._load(name)
+            if mod is None:
+                raise ImportError("no module named '%s'" % name)
+            if fromlist:
+                for item in fromlist:
+                    if not hasattr(mod, item):
+                        self._load(name + "." + item)
+                return mod
+            return self.modules[top]
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    def run_file(self, filename: str) -> None:
+        """Run boot.py or main.py as the board would (as __main__-like top-level scripts)."""
+        path = self.fw_dir / filename
+        if not path.exists():
+            return
+        g = {"__name__": "__main__", "__file__": str(path), "__builtins__": self.builtins}
+        key = (str(path), path.stat().st_mtime)
+        code = _code_cache.get(key)
+        if code is None:
+            code = compile(path.read_text(), str(path), "exec")
+            _code_cache[key] = code
+        exec(code, g)

@@ -1,0 +1,345 @@
+"""A simulated pod: the unmodified firmware on a fake ESP32, a sleeper, and a recorder.
+
+SimPod boots firmware/boot.py then firmware/main.py in virtual time. Resets and power cuts
+reboot it the way a board would. The recorder watches the outputs (lights, speaker) and the
+firmware's serial lines, and turns them into a trace, wake records and resets.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator import FIRMWARE_DIR
+from simulator.hw import simstate
+from simulator.hw.max30102sim import MAX30102Sim
+from simulator.hw.simstate import PowerCut, Reset, SimEnd
+from simulator.hw.sleeper import Sleeper
+from simulator.sandbox import FlashFS, Sandbox
+
+BOOT_DELAY_MS = 600  # power-on or reset to boot.py on stock MicroPython
+WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
+SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
+
+# Which firmware wake reason each injected trigger leads to.
+TRIGGER_REASONS = {
+    "button": ("button",),
+    "wake": ("command",),
+    "hang": ("watchdog",),
+    "crash": ("crash",),
+    "power-cut": ("power_cut",),
+    "hr-low": ("hr_low",),
+    "hr-high": ("hr_high",),
+    "sensor-off": ("no_signal",),
+    "i2c-dead": ("no_signal",),
+    "boot-crash": ("crash", "boot_loop"),
+}
+
+
+def firmware_module(name: str, fw_dir: Path = FIRMWARE_DIR) -> types.ModuleType:
+    """Load one pure firmware module (pod.light, pod.program...) for host-side use."""
+    board = simstate.current
+    if board is None:
+        simstate.current = board = simstate.Board()
+    sb = Sandbox(fw_dir, board, FlashFS(Path(tempfile.gettempdir()) / "pod-sim-scratch"))
+    saved = board.us
+    mod = sb._load(name)
+    board.us = saved
+    if mod is None:
+        raise ImportError(name)
+    return mod
+
+
+@dataclass
+class Wake:
+    reason: str
+    trigger_ms: int
+    event_ms: int
+    lit_ms: int | None = None
+    sound_ms: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"reason": self.reason, "trigger_ms": self.trigger_ms,
+                "lit_ms": self.lit_ms, "sound_ms": self.sound_ms}
+
+
+@dataclass
+class Sample:
+    t_ms: int
+    state: str
+    rgb: tuple[int, int, int]
+    rgb2: tuple[int, int, int]
+    white: int
+    tone: int
+    volume: int  # buzzer duty as permille of the loudest (50 % duty)
+    hr_true: float
+    bpm: float | None
+    contact: bool
+
+
+@dataclass
+class Fault:
+    kind: str
+    at_ms: int
+    arg: int = 0
+
+
+@dataclass
+class NightResult:
+    samples: list[Sample] = field(default_factory=list)
+    wakes: list[Wake] = field(default_factory=list)
+    resets: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    final_state: str = "OFF"
+    duration_ms: int = 0
+    start_clock_s: int = 0
+
+
+class SimPod:
+    def __init__(self, fw_dir: Path = FIRMWARE_DIR, workdir: Path | None = None, seed: int = 1,
+                 start_clock: str = "22:30", sleeper: Sleeper | None = None):
+        self.fw_dir = Path(fw_dir)
+        self.board = simstate.Board()
+        simstate.current = self.board
+        self._tmp = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="pod-sim-")
+            workdir = Path(self._tmp.name)
+        self.fs = FlashFS(Path(workdir))
+        self.sleeper = sleeper or Sleeper(seed)
+        self.sensor = MAX30102Sim(self.sleeper)
+        self.pins = firmware_module("pod.board", self.fw_dir)
+        light = firmware_module("pod.light", self.fw_dir)
+        self.board.i2c[self.pins.HR_ADDR] = self.sensor
+        self.board.on_console = self._console
+        self.board.on_output = self._output
+        h, m = (int(x) for x in start_clock.split(":"))
+        self.start_clock_s = h * 3600 + m * 60
+        days = simstate.days_from_civil(2026, 11, 23) - simstate.EPOCH_2000_DAYS
+        self.board.rtc_set(days * 86400 + self.start_clock_s)
+        self.res = NightResult(start_clock_s=self.start_clock_s)
+        self.console: list[str] = []
+        self.keep_console = False
+        self.state = "OFF"
+        self.last_tel: dict = {}
+        self.set_wake_level(800, light)
+        self._lit_since: int | None = None
+        self._sound_since: int | None = None
+        self._pending: list[tuple[str, int]] = []
+        self._open_wake: Wake | None = None
+        self.boot_crashes = 0
+        self.booted = 0
+        self._output()
+
+    # -- thresholds ----------------------------------------------------------------------------
+    def set_wake_level(self, level: int, light=None) -> None:
+        light = light or firmware_module("pod.light", self.fw_dir)
+        self.white_min = light.level_to_u16(level)
+        self.strip_min = light.scale(255, self.white_min)
+
+    # -- observation -------------------------------------------------------------------------
+    @property
+    def now_ms(self) -> int:
+        return self.board.us // 1000
+
+    def outputs(self):
+        b = self.board
+        p = self.pins
+        strip = b.strips.get(p.STRIP_PIN, b"")
+        white = b.pwm.get(p.WHITE_PIN, [0, 0])[1]
+        freq, duty = b.pwm.get(p.BUZZER_PIN, [0, 0])
+        return strip, white, freq, duty
+
+    def lit(self) -> bool:
+        strip, white, _, _ = self.outputs()
+        if white < self.white_min or not strip:
+            return False
+        for i in range(0, len(strip), 3):
+            if max(strip[i], strip[i + 1], strip[i + 2]) < self.strip_min:
+                return False
+        return True
+
+    def sounding(self) -> bool:
+        _, _, freq, duty = self.outputs()
+        return freq > 0 and duty > 0
+
+    def _output(self) -> None:
+        t = self.now_ms
+        lit = self.lit()
+        if lit and self._lit_since is None:
+            self._lit_since = t
+        elif not lit:
+            self._lit_since = None
+        snd = self.sounding()
+        if snd and self._sound_since is None:
+            self._sound_since = t
+        elif not snd:
+            self._sound_since = None
+        w = self._open_wake
+        if w is not None:
+            if w.lit_ms is None and lit:
+                w.lit_ms = max(t, w.trigger_ms)
+            if w.sound_ms is None and snd:
+                w.sound_ms = max(t, w.trigger_ms)
+
+    def _console(self, line: str) -> None:
+        if self.keep_console:
+            self.console.append(line)
+        if not line.startswith("{"):
+            return
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        kind = msg.get("t")
+        if kind == "tel":
+            self.last_tel = msg
+            self.state = msg.get("state", self.state)
+        elif kind == "evt":
+            msg["sim_ms"] = self.now_ms
+            self.res.events.append(msg)
+            self._state_event(msg.get("state", self.state), msg.get("reason", "none"))
+
+    def _state_event(self, state: str, reason: str) -> None:
+        prev = self.state
+        self.state = state
+        t = self.now_ms
+        w = self._open_wake
+        if state in WAKE_STATES and reason != "none":
+            if w is not None and (w.reason == reason or prev in WAKE_STATES and state != "ALARM"):
+                return  # the same wake, seen again (a reboot, or the ramp becoming AWAKE)
+            trig = t
+            for i, (kinds, at) in enumerate(self._pending):
+                if reason in TRIGGER_REASONS.get(kinds, ()):
+                    trig = at
+                    del self._pending[i]
+                    break
+            w = Wake(reason, trig, t)
+            self.res.wakes.append(w)
+            self._open_wake = w
+            if self._lit_since is not None:
+                w.lit_ms = max(self._lit_since, trig)
+            if self._sound_since is not None:
+                w.sound_ms = max(self._sound_since, trig)
+        elif state not in WAKE_STATES:
+            self._open_wake = None
+
+    def _sample(self) -> None:
+        strip, white, freq, duty = self.outputs()
+        tel = self.last_tel
+        bpm = tel.get("bpm")
+        self.res.samples.append(Sample(
+            self.now_ms, self.state, pixel(strip, 0), pixel(strip, 1),
+            white, freq if duty else 0, duty * 1000 // 32768,
+            round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
+            bpm, bool(tel.get("contact"))))
+
+    # -- things that happen to the pod ---------------------------------------------------------
+    def at(self, t_ms: int, fn) -> None:
+        self.board.schedule(t_ms * 1000, fn)
+
+    def press(self, t_ms: int, hold_ms: int = 120) -> None:
+        pin = self.pins.BUTTON_PIN
+
+        def down():
+            self._pending.append(("button", self.now_ms))
+            self.board.set_input(pin, 0)
+
+        self.at(t_ms, down)
+        self.at(t_ms + hold_ms, lambda: self.board.set_input(pin, 1))
+
+    def inject(self, kind: str, t_ms: int, arg: int = 0) -> None:
+        """Schedule a fault (see simulator.faults.KINDS)."""
+        from simulator import faults
+        self.res.faults.append(Fault(kind, t_ms, arg))
+        self.at(t_ms, lambda: faults.apply(self, kind, arg))
+
+    def note_trigger(self, kind: str) -> None:
+        self._pending.append((kind, self.now_ms))
+
+    # -- running -------------------------------------------------------------------------------
+    def _boot_once(self) -> None:
+        b = self.board
+        b.advance_us(BOOT_DELAY_MS * 1000)
+        b.start_boot()
+        self.booted += 1
+        sb = Sandbox(self.fw_dir, b, self.fs)
+        sb.run_file("boot.py")
+        if self.boot_crashes > 0:
+            self.boot_crashes -= 1
+            self.note_trigger("boot-crash")
+            b.schedule(b.us + 50000, _raise_boot_crash)
+        sb.run_file("main.py")
+        # main.py returned: the board sits at the REPL until its watchdog (if any) resets it.
+        b.hang()
+
+    def run(self, until_ms: int, sample_ms: int = 1000) -> NightResult:
+        b = self.board
+        b.schedule(until_ms * 1000, _raise_end)
+        nxt = (self.now_ms // sample_ms + 1) * sample_ms
+
+        def tick():
+            self._sample()
+            b.schedule(b.us + sample_ms * 1000, tick)
+
+        b.schedule(nxt * 1000, tick)
+        while True:
+            try:
+                if self._reboot_cause is not None:
+                    b.reboot(self._reboot_cause)
+                    self._reboot_cause = None
+                self._boot_once()
+            except Reset as r:
+                self._reset(r.cause)
+            except PowerCut as p:
+                self._power_cut(p.off_ms)
+            except SimEnd:
+                break
+        self.res.final_state = self.state
+        self.res.duration_ms = self.now_ms
+        return self.res
+
+    _reboot_cause: int | None = None
+
+    def _reset(self, cause: int) -> None:
+        self.res.resets.append({"t_ms": self.now_ms, "cause": simstate.CAUSE_NAMES[cause]})
+        self.state = "BOOT"
+        self._reboot_cause = cause
+
+    def _power_cut(self, off_ms: int) -> None:
+        b = self.board
+        self.state = "OFF"
+        b.reboot(simstate.PWRON_RESET)
+        end = b.us + off_ms * 1000
+        while b.us < end:  # the board is dead: events still happen around it
+            try:
+                b.advance_us(end - b.us)
+            except (Reset, PowerCut):
+                continue
+        self.res.resets.append({"t_ms": self.now_ms, "cause": "power_on"})
+        self.state = "BOOT"
+        self._reboot_cause = simstate.PWRON_RESET
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def pixel(strip: bytes, i: int) -> tuple[int, int, int]:
+    """(r, g, b) of pixel i from the bytes a WS2812 strip received (GRB on the wire)."""
+    o = i * 3
+    if len(strip) < o + 3:
+        return (0, 0, 0)
+    return (strip[o + 1], strip[o], strip[o + 2])
+
+
+def _raise_end():
+    raise SimEnd()
+
+
+def _raise_boot_crash():
+    raise RuntimeError("injected fault: crash during boot")
