@@ -31,10 +31,10 @@ def apply(pod, kind: str, arg: int = 0) -> None:
         pod.sleeper.override = float(arg or 150)
     elif kind == "power-cut":
         pod.note_trigger("power-cut")
-        raise simstate.PowerCut(arg or 5000)
+        raise simstate.PowerCut((arg or 5) * 1000)  # arg: seconds without power
     elif kind == "boot-crash":
         pod.boot_crashes = arg or 3
-        pod.note_trigger("crash")
+        pod.note_trigger("boot-crash")
         raise simstate.Reset(simstate.HARD_RESET)
     elif kind == "corrupt-program":
         p = pod.fs.path("program.json")

@@ -212,6 +212,9 @@ class SimPod:
             if w is not None and (w.reason == reason or prev in WAKE_STATES and state != "ALARM"):
                 return  # the same wake, seen again (a reboot, or the ramp becoming AWAKE)
             trig = t
+            # a press or a command that has not led to a wake within 2 s never will
+            self._pending = [(k, at) for k, at in self._pending
+                             if k not in ("button", "wake") or t - at <= 2000]
             for i, (kinds, at) in enumerate(self._pending):
                 if reason in TRIGGER_REASONS.get(kinds, ()):
                     trig = at
@@ -226,6 +229,8 @@ class SimPod:
                 w.sound_ms = max(self._sound_since, trig)
         elif state not in WAKE_STATES:
             self._open_wake = None
+        if reason == "none":  # a press that lit the lamp or started a night is used up
+            self._pending = [(k, at) for k, at in self._pending if k not in ("button", "wake")]
 
     def _sample(self) -> None:
         strip, white, freq, duty = self.outputs()
@@ -270,7 +275,6 @@ class SimPod:
         sb.run_file("boot.py")
         if self.boot_crashes > 0:
             self.boot_crashes -= 1
-            self.note_trigger("boot-crash")
             b.schedule(b.us + 50000, _raise_boot_crash)
         sb.run_file("main.py")
         # main.py returned: the board sits at the REPL until its watchdog (if any) resets it.

@@ -8,7 +8,7 @@ import machine
 from micropython import const
 
 from pod import board, core, hr, program
-from pod.drivers import Buzzer, Button, Lamp, Strip
+from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import R_BOOT_LOOP, REASON_NAMES
@@ -19,6 +19,7 @@ _STABLE_MS = const(30000)     # running this long clears the failed-boot count
 _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
 _RETRY_MAX_MS = const(32000)
 _TEL_MS = const(1000)
+_READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 _RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 
 
@@ -63,6 +64,7 @@ class Heart:
         self.t_retry = now
         self.bpm10 = -1
         self.t_bpm = now
+        self.t_read = now
 
     def poll(self, now, inp):
         if not self.ok and time.ticks_diff(now, self.t_retry) >= 0:
@@ -73,7 +75,8 @@ class Heart:
                 self.est.reset()
             except OSError:
                 self._failed(now)
-        if self.ok:
+        if self.ok and time.ticks_diff(now, self.t_read) >= _READ_MS:
+            self.t_read = now
             try:
                 n = self.dev.read()
                 ir = self.dev.ir

@@ -106,6 +106,8 @@ class Pod:
         self.hr_bad_t = now_ms
         self.nosig = False
         self.nosig_t = now_ms
+        self._ck = -1  # kelvin and level behind the colour in out
+        self._cl = -1
 
     # -- transitions -------------------------------------------------------------------------
     def _to(self, state, now, reason):
@@ -249,6 +251,10 @@ class Pod:
 
     # -- outputs -------------------------------------------------------------------------------
     def _colour(self, kelvin, level):
+        if kelvin == self._ck and level == self._cl:
+            return  # same colour as the last step: the strip values in out still hold
+        self._ck = kelvin
+        self._cl = level
         out = self.out
         d = light.level_to_u16(level)
         out.r = out.r2 = light.scale(light.kelvin_channel(kelvin, 0), d)
@@ -295,6 +301,7 @@ class Pod:
                 out.vol = p.wake_vol
         else:  # ALARM: alternating white and amber pixels that swap every half second
             since = ticks_diff(now, self.t_state)
+            self._ck = -1
             swap = (since // _ALARM_SWAP_MS) & 1
             out.r = out.r2 = 255
             if swap:

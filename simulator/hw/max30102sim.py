@@ -75,19 +75,49 @@ class MAX30102Sim:
                 self.rd = (self.rd + 1) & 31
                 self.count -= 1
             red, ir = self.source.sample((start + i * per) // 1000)
-            self.red[self.wr] = max(0, min(0x3FFFF, red))
-            self.ir[self.wr] = max(0, min(0x3FFFF, ir))
+            if red < 0 or red > 0x3FFFF:
+                red = 0 if red < 0 else 0x3FFFF
+            if ir < 0 or ir > 0x3FFFF:
+                ir = 0 if ir < 0 else 0x3FFFF
+            self.red[self.wr] = red
+            self.ir[self.wr] = ir
             self.wr = (self.wr + 1) & 31
             self.count += 1
             self.samples += 1
 
     def read(self, reg, n):
         self._catch_up()
+        if reg == _FIFO_DATA and self._byte == 0 and n % 6 == 0 and n // 6 <= self.count:
+            return self._pop(n // 6)
+        if reg == _FIFO_WR_PTR and n == 3:
+            return bytes((self.wr, self.ovf, self.rd))
         out = bytearray(n)
         for i in range(n):
             out[i] = self._read1(reg)
             if reg != _FIFO_DATA:
                 reg = (reg + 1) & 0xFF
+        return out
+
+    def _pop(self, k):
+        """k whole samples, as the 6-byte records the FIFO_DATA register streams."""
+        out = bytearray(6 * k)
+        rd = self.rd
+        j = 0
+        for _ in range(k):
+            r = self.red[rd]
+            i = self.ir[rd]
+            out[j] = r >> 16
+            out[j + 1] = (r >> 8) & 0xFF
+            out[j + 2] = r & 0xFF
+            out[j + 3] = i >> 16
+            out[j + 4] = (i >> 8) & 0xFF
+            out[j + 5] = i & 0xFF
+            j += 6
+            rd = (rd + 1) & 31
+        self.rd = rd
+        self.count -= k
+        if k:
+            self.ovf = 0
         return out
 
     def _read1(self, reg):

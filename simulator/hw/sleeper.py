@@ -33,6 +33,10 @@ def night_hr(min_since_start):
     return settle + rem * max(0.0, cycle) - 1.5 * max(0.0, -cycle) + morning
 
 
+# Breathing modulates the baseline: one 4.1 s breath (about 15 a minute) in 64 steps of 64 ms.
+_RESP = [math.sin(2 * math.pi * i / 64) for i in range(64)]
+
+
 class Sleeper:
     def __init__(self, seed=1, profile=None):
         self.seed = seed & 0x7FFFFFFF or 1
@@ -41,14 +45,20 @@ class Sleeper:
         self.contact = True   # skin on the sensor
         self.phase = 0.0
         self.t_ms = 0
+        self._t_hr = 0
         self.hr = self.profile(0)
         self.dc_ir = 150000
         self.dc_red = 120000
         self.amp = 900        # pulse amplitude in counts
+        self.resp = 0.0015    # breathing swing, as a fraction of the baseline
+        self._tables()
 
-    def _noise(self):
-        self.seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
-        return (self.seed >> 16) % 61 - 30
+    def _tables(self):
+        """Recompute the per-sample lookups after changing dc_*, amp or resp."""
+        self._resp_ir = [int(self.dc_ir * (1 + self.resp * r)) for r in _RESP]
+        self._resp_red = [int(self.dc_red * (1 + self.resp * r)) for r in _RESP]
+        self._pulse_ir = [self.amp * w // 1000 for w in WAVE]
+        self._pulse_red = [self.amp * 6 * w // 10000 for w in WAVE]
 
     def true_hr(self, t_ms):
         if self.override:
@@ -60,13 +70,18 @@ class Sleeper:
         dt = t_ms - self.t_ms
         self.t_ms = t_ms
         if dt > 0:
-            if dt > 2000 or (t_ms % 1000) < dt:  # update the rate about once a second
+            if t_ms >= self._t_hr:  # the rate is updated once a second
                 self.hr = self.true_hr(t_ms)
-            self.phase = (self.phase + self.hr * dt / 60000.0) % 1.0
+                self._t_hr = t_ms + 1000
+            ph = self.phase + self.hr * dt / 60000.0
+            self.phase = ph - int(ph)
+        seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
+        self.seed = seed
+        n1 = ((seed >> 8) & 63) - 32
+        n2 = ((seed >> 16) & 63) - 32
         if not self.contact:
-            return 900 + self._noise(), 1200 + self._noise()
-        resp = 0.0015 * math.sin(2 * math.pi * t_ms / 4000.0)  # breathing, 15 per minute
-        w = WAVE[int(self.phase * _WAVE_N)]
-        ir = int(self.dc_ir * (1 + resp) - self.amp * w // 1000) + self._noise()
-        red = int(self.dc_red * (1 + resp) - self.amp * 6 * w // 10000) + self._noise()
-        return red, ir
+            return 900 + n1, 1200 + n2
+        k = int(self.phase * _WAVE_N)
+        r = (t_ms >> 6) & 63
+        return (self._resp_red[r] - self._pulse_red[k] + n2,
+                self._resp_ir[r] - self._pulse_ir[k] + n1)

@@ -1,0 +1,90 @@
+"""pod-sim: run the pod's firmware on a simulated board."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from simulator.night import NightSpec, parse_fault, parse_offset, result_json, run_night
+from simulator.sim import firmware_module
+
+
+def _load_program(path: str | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise SystemExit("pod-sim: cannot read program %s: %s" % (path, e.strerror)) from None
+    except ValueError as e:
+        raise SystemExit("pod-sim: %s is not valid JSON: %s" % (path, e)) from None
+    errs = firmware_module("pod.program").validate(data)
+    if errs:
+        raise SystemExit("pod-sim: %s is not a valid sleep program:\n  %s" % (path, "\n  ".join(errs)))
+    return data
+
+
+def cmd_night(a: argparse.Namespace) -> int:
+    try:
+        faults = [parse_fault(f) for f in a.fault]
+        duration = parse_offset(a.duration) if a.duration else None
+    except ValueError as e:
+        print("pod-sim: %s" % e, file=sys.stderr)
+        return 2
+    spec = NightSpec(program=_load_program(a.program), start_clock=a.start, seed=a.seed,
+                     faults=faults, duration_ms=duration, get_up=not a.stay_in_bed)
+    t0 = time.perf_counter()
+    res, _pod = run_night(spec)
+    wall = time.perf_counter() - t0
+    name = (spec.program or firmware_module("pod.program").DEFAULT).get("name", "")
+    if a.json:
+        out = result_json(res, name)
+        out["wall_s"] = round(wall, 3)
+        print(json.dumps(out))
+    else:
+        from simulator.timeline import format_timeline, summary
+        print(format_timeline(res))
+        print()
+        print(summary(res))
+        print("\nSimulated %.1f h in %.1f s of wall time (%.0fx real time)." % (
+            res.duration_ms / 3.6e6, wall, res.duration_ms / 1000 / max(wall, 1e-9)))
+    if a.plot:
+        from simulator.plot import plot_night
+        plot_night(res, a.plot, title="bedtime-pod: %s" % name)
+        if not a.json:
+            print("Picture of the night: %s" % a.plot)
+    return 0
+
+
+def cmd_hr(a: argparse.Namespace) -> int:
+    from simulator.hrcsv import run_csv
+    return run_csv(a.csv, sys.stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="pod-sim", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    n = sub.add_parser("night", help="simulate a whole night of a sleep program")
+    n.add_argument("--program", help="a sleep program JSON file (default: the built-in one)")
+    n.add_argument("--start", default="22:30", help="clock time the night starts (HH:MM)")
+    n.add_argument("--seed", type=int, default=1, help="seed of the simulated sleeper")
+    n.add_argument("--fault", action="append", default=[], metavar="KIND[:ARG]@HH:MM[:SS]",
+                   help="inject a fault at a time since the night started (repeatable)")
+    n.add_argument("--duration", help="how long to simulate (HH:MM[:SS]); default: until "
+                   "shortly after the sleeper gets up")
+    n.add_argument("--stay-in-bed", action="store_true",
+                   help="the sleeper never presses the button to switch off after waking")
+    n.add_argument("--json", action="store_true", help="print one JSON object, not a timeline")
+    n.add_argument("--plot", metavar="PNG", help="write a picture of the night")
+    n.set_defaults(fn=cmd_night)
+    h = sub.add_parser("hr", help="run the firmware's heart-rate estimator on a CSV recording")
+    h.add_argument("csv", help="CSV with header t_ms,ir,red")
+    h.set_defaults(fn=cmd_hr)
+    a = p.parse_args(argv)
+    return a.fn(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
