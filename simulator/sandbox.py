@@ -58,9 +58,7 @@ class _Console(io.TextIOBase):
         self.pending += s
         while "\n" in self.pending:
             line, self.pending = self.pending.split("\n", 1)
-            cb = self.board.on_console
-            if cb is not None:
-                cb(line)
+            self.board.on_console(line)
         return len(s)
 
 

@@ -128,6 +128,8 @@ class SimPod:
         self.set_wake_level(800, light)
         self._lit_since: int | None = None
         self._sound_since: int | None = None
+        self._lit_log: list[tuple[int, bool]] = []    # (t_ms, lit) at each change
+        self._sound_log: list[tuple[int, bool]] = []
         self._pending: list[tuple[str, int]] = []
         self._open_wake: Wake | None = None
         self.boot_crashes = 0
@@ -171,13 +173,17 @@ class SimPod:
         lit = self.lit()
         if lit and self._lit_since is None:
             self._lit_since = t
-        elif not lit:
+            self._lit_log.append((t, True))
+        elif not lit and self._lit_since is not None:
             self._lit_since = None
+            self._lit_log.append((t, False))
         snd = self.sounding()
         if snd and self._sound_since is None:
             self._sound_since = t
-        elif not snd:
+            self._sound_log.append((t, True))
+        elif not snd and self._sound_since is not None:
             self._sound_since = None
+            self._sound_log.append((t, False))
         w = self._open_wake
         if w is not None:
             if w.lit_ms is None and lit:
@@ -223,10 +229,8 @@ class SimPod:
             w = Wake(reason, trig, t)
             self.res.wakes.append(w)
             self._open_wake = w
-            if self._lit_since is not None:
-                w.lit_ms = max(self._lit_since, trig)
-            if self._sound_since is not None:
-                w.sound_ms = max(self._sound_since, trig)
+            w.lit_ms = _first_on(self._lit_log, trig)
+            w.sound_ms = _first_on(self._sound_log, trig)
         elif state not in WAKE_STATES:
             self._open_wake = None
         if reason == "none":  # a press that lit the lamp or started a night is used up
@@ -339,6 +343,17 @@ def pixel(strip: bytes, i: int) -> tuple[int, int, int]:
     if len(strip) < o + 3:
         return (0, 0, 0)
     return (strip[o + 1], strip[o], strip[o + 2])
+
+
+def _first_on(log: list[tuple[int, bool]], since: int) -> int | None:
+    """The first time at or after `since` when the logged condition held."""
+    on_at_since = False
+    for t, on in log:
+        if t <= since:
+            on_at_since = on
+        elif on:
+            return since if on_at_since else t
+    return since if on_at_since else None
 
 
 def _raise_end():

@@ -50,9 +50,12 @@ def kelvin_channel(kelvin, ch):
 
 
 def scale(channel, duty16):
-    """Scale an 8-bit colour channel by a 16-bit linear duty; keeps a lit channel above 0."""
+    """Scale an 8-bit colour channel by a 16-bit linear duty.
+
+    A strong channel (the dominant one of a warm colour) never rounds down to 0 while the light
+    is on, so the dimmest levels still glow instead of going dark."""
     v = (channel * duty16 + 32767) >> 16
-    if v == 0 and channel and duty16:
+    if v == 0 and channel >= 128 and duty16:
         return 1
     return v
 

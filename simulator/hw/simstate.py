@@ -54,6 +54,10 @@ def civil_from_days(z):
     return (y + (m <= 2), m, d)
 
 
+def _ignore(*args):
+    pass
+
+
 class PinState:
     def __init__(self, pid):
         self.id = pid
@@ -85,8 +89,8 @@ class Board:
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
         self.i2c_fault = ""       # "", "nack" or "stuck"
         self.i2c_errors = 0
-        self.on_output = None     # called after any output changes
-        self.on_console = None    # called with each line the firmware prints
+        self.on_output = _ignore   # called after any output changes
+        self.on_console = _ignore  # called with each line the firmware prints
 
     # -- clock -------------------------------------------------------------------------------
     def ticks_ms(self):
@@ -152,8 +156,7 @@ class Board:
 
     # -- outputs -----------------------------------------------------------------------------
     def output_changed(self):
-        if self.on_output is not None:
-            self.on_output()
+        self.on_output()
 
     def pin(self, pid):
         p = self.pins.get(pid)

@@ -1,0 +1,172 @@
+"""Whole simulated nights: the unmodified firmware on the fake board, as a sleeper lives them."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from simulator.night import FaultSpec, NightSpec, parse_fault, run_night
+
+H = 3600 * 1000
+M = 60 * 1000
+
+# A short night for speed: from 05:30 the default program (wake 07:00, 30 min wind-down and
+# 30 min sunrise) has 30 min of each phase.
+SHORT = dict(start_clock="05:30")
+
+
+@pytest.fixture(scope="module")
+def default_night():
+    res, pod = run_night(NightSpec())
+    yield res
+    pod.close()
+
+
+def states_in_order(res):
+    out = []
+    for s in res.samples:
+        if not out or out[-1] != s.state:
+            out.append(s.state)
+    return out
+
+
+def test_default_night_walks_every_phase(default_night):
+    res = default_night
+    assert states_in_order(res) == ["IDLE", "AWAKE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE",
+                                    "IDLE"]
+    assert res.resets == []
+    assert res.final_state == "IDLE"
+
+
+def test_default_night_wakes_at_seven_with_a_sunrise_from_six_thirty(default_night):
+    res = default_night
+    [wake] = res.wakes
+    assert wake.reason == "scheduled"
+    clock = lambda ms: (res.start_clock_s + ms // 1000) % 86400  # noqa: E731
+    assert abs(clock(wake.trigger_ms) - (6 * 3600 + 30 * 60)) <= 2  # sunrise starts 06:30
+    assert abs(clock(wake.lit_ms) - 7 * 3600) <= 2                   # full light at 07:00
+    assert abs(clock(wake.sound_ms) - (6 * 3600 + 50 * 60)) <= 2     # sound 10 min before
+
+
+def test_the_room_is_dark_and_quiet_while_asleep(default_night):
+    sleep = [s for s in default_night.samples if s.state == "SLEEP"]
+    assert len(sleep) > 6 * 3600
+    assert all(s.rgb == (0, 0, 0) and s.white == 0 and s.volume == 0 for s in sleep)
+
+
+def test_heart_rate_is_tracked_through_the_night(default_night):
+    pairs = [(s.bpm, s.hr_true) for s in default_night.samples
+             if s.state == "SLEEP" and s.bpm is not None]
+    sleep = [s for s in default_night.samples if s.state == "SLEEP"]
+    assert len(pairs) > 0.95 * len(sleep)  # an estimate nearly every second
+    mae = sum(abs(b - t) for b, t in pairs) / len(pairs)
+    assert mae < 3.0
+
+
+def test_sunrise_colour_warms_up_then_whitens(default_night):
+    ramp = [s for s in default_night.samples if s.state == "WAKE_RAMP"]
+    q = len(ramp) // 4
+    early, late = ramp[q].rgb, ramp[-2].rgb
+    assert early[0] > early[1] * 3 and early[2] == 0  # red
+    assert late[2] > 200                               # near white
+
+
+def fault_night(kind, at_ms, arg=0, **kw):
+    spec = NightSpec(faults=[FaultSpec(kind, at_ms, arg)], get_up=False, duration_ms=at_ms + 20 * M,
+                     **{**SHORT, **kw})
+    res, pod = run_night(spec)
+    pod.close()
+    return res
+
+
+def only_wake(res):
+    assert len(res.wakes) == 1, res.wakes
+    return res.wakes[0]
+
+
+def test_button_lights_the_pod_within_250_ms():
+    w = only_wake(fault_night("button", 40 * M))
+    assert w.reason == "button" and w.trigger_ms == 40 * M
+    assert w.lit_ms - w.trigger_ms <= 250
+
+
+def test_hang_is_caught_by_the_watchdog_and_lit_within_timeout_plus_1s():
+    res = fault_night("hang", 40 * M)
+    w = only_wake(res)
+    assert w.reason == "watchdog"
+    assert [r["cause"] for r in res.resets] == ["watchdog"]
+    assert w.lit_ms - w.trigger_ms <= 5000 + 1000
+    assert w.sound_ms is not None and res.final_state == "ALARM"
+
+
+def test_crash_wakes_within_1s_without_waiting_for_the_watchdog():
+    res = fault_night("crash", 40 * M)
+    w = only_wake(res)
+    assert w.reason == "crash" and w.lit_ms - w.trigger_ms <= 1000
+    assert res.final_state == "ALARM"
+
+
+def test_power_cut_mid_session_wakes_within_1s_of_power_returning():
+    res = fault_night("power-cut", 40 * M, 30)
+    w = only_wake(res)
+    back = res.resets[0]["t_ms"]
+    assert res.resets[0]["cause"] == "power_on" and back == 40 * M + 30000
+    assert w.reason == "power_cut" and w.lit_ms - back <= 1000
+
+
+def test_boot_loop_ends_in_safe_mode_that_is_lit_and_sounding():
+    res = fault_night("boot-crash", 40 * M, 3)
+    w = only_wake(res)
+    assert w.reason == "boot_loop" and w.lit_ms is not None and w.sound_ms is not None
+    assert len(res.resets) >= 3
+
+
+def test_dead_sensor_while_asleep_wakes_with_its_own_reason():
+    w = only_wake(fault_night("i2c-dead", 40 * M))
+    assert w.reason == "no_signal"
+    assert 10 * M <= w.lit_ms - w.trigger_ms <= 10 * M + 2000
+
+
+@pytest.mark.parametrize("kind,reason", [("hr-low", "hr_low"), ("hr-high", "hr_high")])
+def test_heart_rate_out_of_band_wakes(kind, reason):
+    w = only_wake(fault_night(kind, 40 * M))
+    assert w.reason == reason and w.sound_ms is not None
+    assert w.lit_ms - w.trigger_ms <= 60000 + 20000  # hold time plus the estimator settling
+
+
+def test_corrupt_program_file_falls_back_and_the_night_goes_on():
+    res = fault_night("corrupt-program", 40 * M)
+    assert res.wakes == [] and res.final_state == "SLEEP"
+
+
+def test_fault_spec_parsing():
+    assert parse_fault("power-cut:60@02:30") == FaultSpec("power-cut", 150 * M, 60)
+    assert parse_fault("hang@00:00:05").at_ms == 5000
+    for bad in ("hang", "melt@01:00", "hang@1:99", "hr-low:x@01:00"):
+        with pytest.raises(ValueError):
+            parse_fault(bad)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_night_json_contract():
+    p = run_cli("night", "--json", "--start", "05:30", "--fault", "hang@00:40")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) >= {"wakes", "resets", "final_state"}
+    [w] = out["wakes"]
+    assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms"}
+    assert w["reason"] == "watchdog" and isinstance(w["lit_ms"], int)
+    assert out["resets"] == [{"t_ms": out["resets"][0]["t_ms"], "cause": "watchdog"}]
+
+
+def test_cli_rejects_bad_input_clearly(tmp_path):
+    p = run_cli("night", "--fault", "melt@01:00")
+    assert p.returncode == 2 and "unknown kind 'melt'" in p.stderr
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"version": 1, "wake": {"at": "07:00", "sunrise_min": 90}}))
+    p = run_cli("night", "--program", str(bad))
+    assert p.returncode != 0 and "wake.sunrise_min: 90 is above the maximum 60" in p.stderr
