@@ -322,10 +322,10 @@ class SimPod:
         self.state = "OFF"
         b.reboot(simstate.PWRON_RESET)
         end = b.us + off_ms * 1000
-        while b.us < end:  # the board is dead: events still happen around it
+        while b.us < end:  # the board is dead: events still happen around it, to no effect
             try:
                 b.advance_us(end - b.us)
-            except (Reset, PowerCut):
+            except (Reset, PowerCut, Exception):
                 continue
         self.res.resets.append({"t_ms": self.now_ms, "cause": "power_on"})
         self.state = "BOOT"

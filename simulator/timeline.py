@@ -13,6 +13,7 @@ import bisect
 import colorsys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 DAY_S = 86400
 STATE_ORDER = ("OFF", "BOOT", "IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")
@@ -71,6 +72,20 @@ def duration(ms: float) -> str:
 
 
 # -- colours -------------------------------------------------------------------------------------
+DIM_LIFT = 0.6  # screen brightness = perceived ** DIM_LIFT, so a dim red still reads as red
+
+
+def display_rgb(rgb: Sequence[int]) -> tuple[int, int, int]:
+    """A strip colour as a screen should show it to look like the LEDs: hue from the channel
+    ratios, brightness from the perceived level (the strip's bytes are linear PWM duty, a
+    screen's are not), lifted by DIM_LIFT so dim colours keep their hue."""
+    peak = max(rgb)
+    if peak <= 0:
+        return (0, 0, 0)
+    k = 255 * perceived(peak / 255) ** DIM_LIFT / peak
+    return tuple(min(255, round(c * k)) for c in rgb)  # type: ignore[return-value]
+
+
 def hex_colour(rgb: Sequence[int]) -> str:
     return "#%02X%02X%02X" % tuple(rgb)
 
@@ -134,7 +149,7 @@ def sound_text(tone: int, volume: int) -> str:
 def hr_text(bpm: float | None, hr_true: float) -> str:
     est = "--" if bpm is None else "%.0f bpm" % bpm
     true = "(%.1f)" % hr_true if hr_true > 0 else "(no contact)"
-    return "%-7s %s" % (est, true)
+    return "%s %s" % (est, true)
 
 
 # -- rows ----------------------------------------------------------------------------------------
@@ -278,7 +293,8 @@ def format_timeline(res, every_min: float | None = 30) -> str:
 
 
 def print_timeline(res, console=None, every_min: float | None = 30) -> None:
-    """format_timeline() as a rich table, with the strip's actual colour shown as a swatch."""
+    """format_timeline() as a rich table, with the strip's colour shown as a swatch (as the eye
+    would see it, see display_rgb(); the hex code is the pixel's actual value)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -289,13 +305,13 @@ def print_timeline(res, console=None, every_min: float | None = 30) -> None:
         table.add_column(c, justify="right" if c in ("STRIP", "WHITE") else "left",
                          no_wrap=c != "EVENTS")
     for row in timeline_rows(res, every_min):
-        cells = row_cells(res, row)
+        cells: list[Any] = list(row_cells(res, row))
         s = res.samples[row.index]
         light = Text()
         for rgb in (s.rgb, s.rgb2) if s.rgb2 != s.rgb else (s.rgb,):
             if light:
                 light.append(" ")
-            light.append("\u2588\u2588", style="rgb(%d,%d,%d)" % tuple(rgb) if max(rgb) else "grey15")
+            light.append("\u2588\u2588", style="rgb(%d,%d,%d)" % display_rgb(rgb) if max(rgb) else "grey15")
         light.append(" " + cells[2])
         cells[2] = light
         table.add_row(*cells, style="bold red" if s.state == "ALARM" else None)

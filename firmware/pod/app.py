@@ -79,10 +79,8 @@ class Heart:
             self.t_read = now
             try:
                 n = self.dev.read()
-                ir = self.dev.ir
-                add = self.est.add
-                for i in range(n):
-                    add(ir[i])
+                if n:
+                    self.est.feed(self.dev.ir, n)
             except OSError:
                 self._failed(now)
         if time.ticks_diff(now, self.t_bpm) >= 1000:

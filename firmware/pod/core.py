@@ -37,7 +37,7 @@ LONG_PRESS_MS = const(2000)
 # The session cap: no program or setting can raise it past this or turn it off.
 CAP_MAX_MS = const(12 * 3600 * 1000)
 _DAY_S = const(86400)
-_DAYLIGHT_K = const(5000)
+_DAYLIGHT_K = const(6500)  # where the sunrise ends
 _WAKE_SOUND_MS = const(10 * 60000)  # how long the wake melody goes on after a scheduled wake
 _ALARM_SWAP_MS = const(500)
 

@@ -23,6 +23,7 @@ class Estimator:
         self.fs = fs
         self._iv = array("i", [0] * _RING)   # beat intervals, ms
         self._tmp = array("i", [0] * _RING)  # scratch for the median
+        self._one = array("i", [0])
         self.reset()
 
     def reset(self):
@@ -47,64 +48,87 @@ class Estimator:
 
     def add(self, ir):
         """Feed one IR sample (18-bit counts)."""
-        if ir <= 0 or ir >= 0x3FFFF:  # an I2C glitch or a saturated sample: hold the last one
-            ir = self.last
-        self.last = ir
-        dc = self.dc >> 8
-        contact = CONTACT_MIN <= ir <= CONTACT_MAX
-        if contact != self.contact:
-            self.contact = contact
-            self._forget()
-        if not contact:
-            self.dc = ir << 8
-            self.since = 0
-            self.env = 0
-            return
-        diff = ir - dc
-        if diff > (dc >> 3) or -diff > (dc >> 3):  # a jump (first touch, movement): re-centre
-            self.dc = ir << 8
-            self.x1 = self.x2 = self.y1 = self.y2 = 0
-            self.env = 0
-            self._forget()
-            return
-        self.dc += ((ir << 8) - self.dc) >> 5
-        x0 = dc - ir
-        # slope of the inverted pulse over two samples: its peak is the systolic upstroke,
-        # which is sharp, while breathing and the dicrotic notch are slow or shallow
-        y0 = x0 - self.x2
-        self.x2 = self.x1
-        self.x1 = x0
-        self.since += 1
-        fs = self.fs
-        env = self.env - (self.env >> 6)
-        if self.y1 > env:
-            env = self.y1
-        self.env = env
+        self._one[0] = ir
+        self.feed(self._one, 1)
+
+    def feed(self, samples, n):
+        """Feed the first n IR samples of an array. The state lives in locals for the loop
+        and is stored back once: the same maths as n calls of add(), much cheaper."""
+        last = self.last
+        dcs = self.dc          # DC level x256
+        x1 = self.x1
+        x2 = self.x2
         y1 = self.y1
         y2 = self.y2
-        # y1 is a peak if it rises above both neighbours and clears half the envelope
-        if y1 > y2 and y1 >= y0 and y1 > 0 and y1 * 2 > env:
-            den = y2 - 2 * y1 + y0
-            frac = 0
-            if den < 0:
-                frac = 8 * (y2 - y0) // den
-            # the peak was one sample ago
-            since16 = (self.since - 1) * 16 + frac - self.frac
-            iv = since16 * 1000 // (16 * fs)
-            if iv >= _MIN_IV_MS:
-                if self.have_beat and iv <= _MAX_IV_MS:
-                    self._iv[self.head] = iv
-                    self.head = (self.head + 1) % _RING
-                    if self.count < _RING:
-                        self.count += 1
-                self.have_beat = True
-                self.since = 1
-                self.frac = frac
-        elif self.since * 1000 > _LOST_MS * fs:
-            self._forget()
-            self.since = 0
-        self.y2 = y1
-        self.y1 = y0
+        env = self.env
+        since = self.since
+        contact = self.contact
+        fs = self.fs
+        lost = _LOST_MS * fs
+        for k in range(n):
+            ir = samples[k]
+            if ir <= 0 or ir >= 0x3FFFF:  # an I2C glitch or a saturated sample: hold the last
+                ir = last
+            last = ir
+            c = CONTACT_MIN <= ir <= CONTACT_MAX
+            if c != contact:
+                contact = c
+                self._forget()
+            if not c:
+                dcs = ir << 8
+                since = 0
+                env = 0
+                continue
+            dc = dcs >> 8
+            diff = ir - dc
+            if diff > (dc >> 3) or -diff > (dc >> 3):  # first touch or movement: re-centre
+                dcs = ir << 8
+                x1 = x2 = y1 = y2 = 0
+                env = 0
+                self._forget()
+                continue
+            dcs += ((ir << 8) - dcs) >> 5
+            x0 = dc - ir
+            # slope of the inverted pulse over two samples: its peak is the systolic upstroke,
+            # which is sharp, while breathing and the dicrotic notch are slow or shallow
+            y0 = x0 - x2
+            x2 = x1
+            x1 = x0
+            since += 1
+            env -= env >> 6
+            if y1 > env:
+                env = y1
+            # y1 is a beat if it rises above both neighbours and clears half the envelope
+            if y1 > y2 and y1 >= y0 and y1 > 0 and y1 * 2 > env:
+                den = y2 - 2 * y1 + y0
+                frac = 0
+                if den < 0:
+                    frac = 8 * (y2 - y0) // den
+                # the peak was one sample ago; intervals are timed to 1/16 sample
+                iv = ((since - 1) * 16 + frac - self.frac) * 1000 // (16 * fs)
+                if iv >= _MIN_IV_MS:
+                    if self.have_beat and iv <= _MAX_IV_MS:
+                        self._iv[self.head] = iv
+                        self.head = (self.head + 1) % _RING
+                        if self.count < _RING:
+                            self.count += 1
+                    self.have_beat = True
+                    since = 1
+                    self.frac = frac
+            elif since * 1000 > lost:
+                self._forget()
+                since = 0
+            y2 = y1
+            y1 = y0
+        self.last = last
+        self.dc = dcs
+        self.x1 = x1
+        self.x2 = x2
+        self.y1 = y1
+        self.y2 = y2
+        self.env = env
+        self.since = since
+        self.contact = contact
 
     def bpm10(self):
         """Heart rate x10, or -1 when there is no contact or the beats do not agree."""

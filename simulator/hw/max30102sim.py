@@ -23,7 +23,7 @@ _AVES = (1, 2, 4, 8, 16, 32, 32, 32)
 
 class MAX30102Sim:
     def __init__(self, source, temp_c16=36 * 16):
-        self.source = source      # .sample(t_ms) -> (red, ir)
+        self.source = source      # .block(t0_us, per_us, n) -> (reds, irs)
         self.temp_c16 = temp_c16
         self.samples = 0
         self._reset()
@@ -67,23 +67,27 @@ class MAX30102Sim:
             start += (n - 40) * per
             n = 40
         roll = self.regs[_FIFO_CONFIG] & 0x10
-        for i in range(1, n + 1):
+        reds, irs = self.source.block(start, per, n)
+        fred = self.red
+        fir = self.ir
+        for i in range(n):
             if self.count == 32:
                 self.ovf = min(31, self.ovf + 1)
                 if not roll:
                     continue
                 self.rd = (self.rd + 1) & 31
                 self.count -= 1
-            red, ir = self.source.sample((start + i * per) // 1000)
+            red = reds[i]
+            ir = irs[i]
             if red < 0 or red > 0x3FFFF:
                 red = 0 if red < 0 else 0x3FFFF
             if ir < 0 or ir > 0x3FFFF:
                 ir = 0 if ir < 0 else 0x3FFFF
-            self.red[self.wr] = red
-            self.ir[self.wr] = ir
+            fred[self.wr] = red
+            fir[self.wr] = ir
             self.wr = (self.wr + 1) & 31
             self.count += 1
-            self.samples += 1
+        self.samples += n
 
     def read(self, reg, n):
         self._catch_up()
