@@ -217,7 +217,6 @@ def test_cap_wakes_even_if_the_schedule_is_broken(fw):
 
 
 def test_alarm_strip_pattern_alternates_and_stays_bright(fw):
-    c = fw.core
     pod, inp = make(fw)
     pod.alarm(0, 9)
     a = pod.step(100, inp)

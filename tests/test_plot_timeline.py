@@ -128,7 +128,7 @@ def test_light_sound_and_heart_rate_cells(night):
     for r in by_state["SLEEP"]:
         assert r[2] == "#000000 off" and r[5] == "silent"
     awake = by_state["AWAKE"][-1]
-    assert awake[2] == "#FFE4CE daylight" and awake[3] == "100%" and awake[4] == "80%"
+    assert awake[2] == "#FFFEFA white" and awake[3] == "100%" and awake[4] == "80%"
     first_awake_after_ramp = [r for r in by_state["AWAKE"] if r[0] >= "07:00"][0]
     assert re.fullmatch(r"(523|659|784|1047) Hz 60%", first_awake_after_ramp[5])
     assert rows[0][6].startswith("--")  # no estimate before the sensor settles
@@ -196,7 +196,7 @@ def test_rich_timeline_shows_swatches(night):
         assert state in text
     assert "\u2588\u2588" in text
     html = con.export_html()
-    assert "#ffe4ce" in html.lower()  # the daylight swatch, in the light's own colour
+    assert "#fffefa" in html.lower()  # the AWAKE swatch (6500 K), in the light's own colour
 
 
 # -- colours and units -----------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_plot_shows_the_lights(night, fault_night, tmp_path):
         r, g, b = img[:, :, 0], img[:, :, 1], img[:, :, 2]
         return int(((r > 0.3) & (g < 0.2 * r) & (b < 0.05)).sum())
 
-    assert near(a, (255, 228, 206)) > 2000  # AWAKE daylight, 5000 K at full brightness
+    assert near(a, (255, 254, 250), tol=2) > 2000  # AWAKE daylight, 6500 K (not the white page)
     assert red(a) > 1500  # the start of the sunrise
     assert near(b, (255, 120, 0)) > 2000  # ALARM: amber odd pixels
     assert red(b) < 100 and near(a, (255, 120, 0)) < 200  # neither where there is none
