@@ -54,7 +54,11 @@ def civil_from_days(z):
     return (y + (m <= 2), m, d)
 
 
-def _ignore(*args):
+def _no_output():
+    pass
+
+
+def _no_console(line):
     pass
 
 
@@ -89,8 +93,8 @@ class Board:
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
         self.i2c_fault = ""       # "", "nack" or "stuck"
         self.i2c_errors = 0
-        self.on_output = _ignore   # called after any output changes
-        self.on_console = _ignore  # called with each line the firmware prints
+        self.on_output = _no_output    # called after any output changes
+        self.on_console = _no_console  # called with each line the firmware prints
 
     # -- clock -------------------------------------------------------------------------------
     def ticks_ms(self):
