@@ -250,4 +250,5 @@ def main():
     m = Marker()
     if m.valid and m.reason == R_BOOT_LOOP:
         safe_mode()
+    gc.collect()  # the imports' garbage gone before the long-lived objects: less fragmentation
     App().run()

@@ -43,8 +43,15 @@ _ALARM_SWAP_MS = const(500)
 
 
 def ticks_diff(a, b):
-    """a - b for ticks that wrap at 2**30, as time.ticks_diff does."""
-    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+    """a - b for ticks that wrap at 2**30, as time.ticks_diff does.
+
+    Written so no intermediate leaves the 31-bit small-int range of a 32-bit port (2**30
+    itself is a big int there), so it never allocates on the ESP32."""
+    d = (a - b) & 0x3FFFFFFF
+    if d >= 0x20000000:
+        d -= 0x20000000
+        d -= 0x20000000
+    return d
 
 
 def in_session(state):

@@ -16,7 +16,7 @@ class Reset(BaseException):
     """The board resets: RAM is lost, RTC memory and files are kept."""
 
     def __init__(self, cause):
-        BaseException.__init__(self, cause)
+        super().__init__(cause)
         self.cause = cause
 
 
@@ -24,7 +24,7 @@ class PowerCut(BaseException):
     """Power is lost for off_ms: RAM and RTC memory are lost, files are kept."""
 
     def __init__(self, off_ms):
-        BaseException.__init__(self, off_ms)
+        super().__init__(off_ms)
         self.off_ms = off_ms
 
 

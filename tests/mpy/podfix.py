@@ -1,11 +1,12 @@
 # Shared fixtures for the MicroPython tests and benchmarks: the whole App on the fake board.
 # Runs on MicroPython (and parses on CPython); needs sys.path as tests/mpy/runner.py sets it.
 import gc
+import os
+import time
 
-import machine
+import machine  # noqa: F401 - the fake board's modules are all loaded before any heap budget
 import neopixel
 import simstate
-import time
 from micropython import const
 
 from pod import board as pins
@@ -39,8 +40,8 @@ class QuietSensor:
     which a real sensor on a real I2C bus does not; with it the heap cannot be locked around a
     sensor read. This one answers from preallocated buffers with an integer pulse at `bpm`
     (the Sleeper's beat shape, 900 counts deep on a 150000 baseline), clocked from virtual
-    time at 25 samples/s into a 32-sample FIFO, so the firmware's read path and the estimator
-    run exactly as with the real model."""
+    time at 25 samples/s into a 32-sample FIFO with the same pointer registers, so the
+    firmware's read path (pointers, burst read, decoding) and the estimator run as usual."""
 
     def __init__(self, bpm=60):
         from sleeper import WAVE
@@ -53,11 +54,11 @@ class QuietSensor:
         self.rd = 0
         self.count = 0
         self.ovf = 0
-        self.t_next = simstate.current.us
+        self.t_next = -1          # virtual time (us) of the next sample, -1 until first used
         self.samples = 0
         self._one = bytearray(1)
         self._ptrs = bytearray(3)
-        self._data = [bytearray(6 * k) for k in range(33)]
+        self._data = bytearray(6 * 32)  # the fake I2C copies only as many bytes as asked for
 
     def _ir(self, t_ms):
         k = (t_ms * self.bpm * 64 // 60000) & 63
@@ -65,7 +66,7 @@ class QuietSensor:
 
     def _catch_up(self):
         now = simstate.current.us
-        if (self.regs[_MODE_CONFIG] & 7) != 3:
+        if self.t_next < 0 or (self.regs[_MODE_CONFIG] & 7) != 3:
             self.t_next = now
             return
         if now - self.t_next > 64 * _PERIOD_US:  # a long gap: only the last samples matter
@@ -91,7 +92,7 @@ class QuietSensor:
             return p
         if reg == _FIFO_DATA and n % 6 == 0 and n // 6 <= 32:
             k = n // 6
-            out = self._data[k]
+            out = self._data
             red = 120000
             j = 0
             for _ in range(k):
@@ -159,7 +160,10 @@ def quiet_outputs(on):
 
 
 def silence_print(on):
-    """Route print() to a sink (on) or back to the console (off). Returns nothing."""
+    """Route print() to a counter (on) or back to the console (off).
+
+    The firmware prints one string per call; the sink takes exactly one argument, so the call
+    itself allocates nothing (a *args sink would add a tuple to every measured line)."""
     import builtins
     if on:
         if not _saved_print:
@@ -170,22 +174,55 @@ def silence_print(on):
 
 
 _saved_print = []
-_printed = [0]
+printed = [0]
 
 
-def _sink(*args, **kw):
-    _printed[0] += 1
+def _sink(line):
+    printed[0] += 1
 
 
-def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None):
-    """(board, app) with a fresh board; prog (a program dict) replaces the stored program."""
-    b = new_board(clock_s, sensor)
+SCRATCH = "pod-mpy.tmp"  # the App writes session.mark and the like to the current directory
+
+
+def _clean(d):
+    try:
+        for name in os.listdir(d):
+            os.remove(d + "/" + name)
+        os.rmdir(d)
+    except OSError:
+        pass
+
+
+_in_scratch = [False]
+
+
+def enter_scratch():
+    """Work in a fresh folder made in the current directory, for the files the App writes."""
+    _clean(SCRATCH)
+    os.mkdir(SCRATCH)
+    os.chdir(SCRATCH)
+    _in_scratch[0] = True
+
+
+def leave_scratch():
+    if _in_scratch[0]:
+        _in_scratch[0] = False
+        os.chdir("..")
+        _clean(SCRATCH)
+
+
+def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None, board=None):
+    """(board, app): the App built on `board` (made current) or on a new board; prog (a
+    program dict) replaces the stored program."""
+    if board is None:
+        board = new_board(clock_s, sensor)
+    simstate.current = board
     from pod import app as podapp
     from pod import core, program
     a = podapp.App()
     if prog is not None:
         a.pod = core.Pod(program.load(prog), core.Settings(), a.t_boot)
-    return b, a
+    return board, a
 
 
 def run_ticks(b, a, n, step_us=100000):
@@ -206,59 +243,75 @@ class Alloc:
     """What a run of loop iterations allocated, by kind of iteration."""
 
     def __init__(self):
-        self.locked = 0        # iterations run with the heap locked (so allocated 0 bytes)
-        self.tel = 0           # telemetry iterations (1 Hz), run unlocked and measured
+        self.steady = 0        # iterations that did not print telemetry
+        self.steady_bytes = 0  # what they allocated (0 by construction when the heap was locked)
+        self.steady_max = 0
+        self.reads = 0         # steady iterations that read the sensor FIFO
+        self.tel = 0           # telemetry iterations (1 Hz): measured with the collector off
         self.tel_bytes = 0
         self.tel_max = 0
-        self.reads = 0         # iterations that read the sensor FIFO (locked too)
 
-    def total_bytes(self):
-        return self.tel_bytes
+    def add(self, other):
+        self.steady += other.steady
+        self.steady_bytes += other.steady_bytes
+        self.steady_max = max(self.steady_max, other.steady_max)
+        self.reads += other.reads
+        self.tel += other.tel
+        self.tel_bytes += other.tel_bytes
+        self.tel_max = max(self.tel_max, other.tel_max)
 
     def per_tick(self):
-        n = self.locked + self.tel
-        return self.tel_bytes / n if n else 0.0
+        n = self.steady + self.tel
+        return (self.steady_bytes + self.tel_bytes) / n if n else 0.0
+
+    def steady_per_tick(self):
+        return self.steady_bytes / self.steady if self.steady else 0.0
 
 
-def measure_ticks(b, a, n, step_us=100000):
-    """Run n iterations. Every iteration that is not a telemetry iteration runs with the heap
-    locked, so any allocation in it raises MemoryError. Telemetry iterations (the 1 Hz JSON
-    line and the RTC read) run unlocked with the collector off, and their bytes are counted."""
+def _measured_tick(a, now):
+    gc.disable()
+    try:
+        m0 = gc.mem_alloc()
+        a.tick(now)
+        return gc.mem_alloc() - m0
+    finally:
+        gc.enable()
+
+
+def measure_ticks(b, a, n, step_us=100000, lock=True):
+    """Run n loop iterations, virtual time advancing step_us before each, as App.run would.
+
+    Telemetry iterations (the 1 Hz JSON line and the RTC read) run with the collector off and
+    their bytes are counted. The others run with the heap locked (lock=True), so an allocation
+    raises MemoryError, or (lock=False) are measured like the telemetry ones."""
     import micropython
     res = Alloc()
     h = a.heart
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(n):
-            b.advance_us(step_us)
-            now = time.ticks_ms()
-            if time.ticks_diff(now, a.t_tel) >= 1000:
-                m0 = gc.mem_alloc()
-                a.tick(now)
-                d = gc.mem_alloc() - m0
-                res.tel += 1
-                res.tel_bytes += d
-                if d > res.tel_max:
-                    res.tel_max = d
-                continue
-            if h.ok and time.ticks_diff(now, h.t_read) >= 400:
-                res.reads += 1
+    for _ in range(n):
+        b.advance_us(step_us)
+        now = time.ticks_ms()
+        if time.ticks_diff(now, a.t_tel) >= 1000:
+            gc.collect()
+            d = _measured_tick(a, now)
+            res.tel += 1
+            res.tel_bytes += d
+            if d > res.tel_max:
+                res.tel_max = d
+            continue
+        if h.ok and time.ticks_diff(now, h.t_read) >= 400:
+            res.reads += 1
+        res.steady += 1
+        if lock:
             micropython.heap_lock()
             try:
                 a.tick(now)
             finally:
                 micropython.heap_unlock()
-            res.locked += 1
-    finally:
-        gc.enable()
+        else:
+            if gc.mem_free() < 8192:
+                gc.collect()
+            d = _measured_tick(a, now)
+            res.steady_bytes += d
+            if d > res.steady_max:
+                res.steady_max = d
     return res
-
-
-def heap_in_use():
-    gc.collect()
-    return gc.mem_alloc()
-
-
-def machine_module():
-    return machine

@@ -1,0 +1,194 @@
+# The steady-state loop allocates nothing: the whole App on the fake board, on MicroPython.
+#
+# What is asserted, exactly:
+# - every loop iteration that does not print the 1 Hz telemetry line runs with the heap locked
+#   (micropython.heap_lock), so one allocated byte would raise MemoryError. That includes the
+#   iterations that read the sensor's FIFO (every 400 ms) and feed the estimator, the 1 Hz rate
+#   update, strip writes, PWM changes and the watchdog feed;
+# - the telemetry iteration (one in ten) allocates: it reads the RTC (a tuple) and formats the
+#   JSON line. Its bytes are measured with the collector off and held under TEL_MAX_BYTES; the
+#   average per iteration, telemetry included, is printed.
+# Two stand-ins make the fake board itself allocation-free, or the lock would catch the fakes,
+# not the firmware: podfix.QuietSensor replaces the simulator's MAX30102 model (which builds
+# bytes and floats per read), and the fake NeoPixel.write copies in place instead of into a
+# new bytes object. Both are what the real hardware does: a register read into the caller's
+# buffer, and a bitstream out of the strip's own buffer.
+#
+# The unix port is 64-bit, so an integer that would need a heap-allocated big int on the
+# 32-bit ESP32 (2**30 and beyond) is still a small int here and the lock cannot catch it:
+# test_maths_stays_in_esp32_small_ints checks those ranges directly instead.
+import gc
+
+import mpyenv
+import podfix
+
+TEL_MAX_BYTES = 1024  # per telemetry line, on this 64-bit port
+TICKS = 600           # one minute of the 10 Hz loop
+
+# The fake boards and sensors are made before the budget: they are not the firmware's.
+_boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(2)]
+_held = mpyenv.limit()  # from here on the firmware has the heap of a 64 KB VM
+
+SLEEP_PROG = {"version": 1, "wind_down": {"minutes": 0},
+              "sleep": {"night_light": 5}, "wake": {"after_min": 600}}
+WIND_DOWN_PROG = {"version": 1,
+                  "wind_down": {"minutes": 30, "breaths_per_min": 6, "volume": 20},
+                  "wake": {"after_min": 600}}
+
+
+def _setup(prog):
+    podfix.enter_scratch()
+    podfix.silence_print(True)
+    b, a = podfix.make_app(prog, board=_boards.pop())
+    podfix.quiet_outputs(True)
+    podfix.start_session(b, a)
+    podfix.run_ticks(b, a, 320)  # past the 30 s "stable" marker write and the first rates
+    return b, a
+
+
+def _teardown():
+    podfix.silence_print(False)
+    podfix.quiet_outputs(False)
+    podfix.leave_scratch()
+
+
+def _check(res, label):
+    avg = res.per_tick()
+    print("  (firmware held to %d bytes free at start; %d bytes of ballast over the fake board)"
+          % (mpyenv.FREE_64K, _held))
+    print("  %s: %d locked iterations (%d with a FIFO read): 0 bytes each; %d telemetry "
+          "iterations: %d bytes max; %.1f bytes per iteration on average" % (
+              label, res.steady, res.reads, res.tel, res.tel_max, avg))
+    assert res.steady + res.tel == TICKS
+    assert res.steady_bytes == 0
+    assert res.tel == TICKS // 10, res.tel
+    # a FIFO read every 400 ms; one in five falls on a telemetry iteration
+    assert res.reads >= TICKS // 4 - TICKS // 20 - 2, res.reads
+    assert res.tel_max <= TEL_MAX_BYTES, res.tel_max
+
+
+def test_sleep_loop_allocates_nothing_between_telemetry_lines():
+    from pod import core
+    try:
+        b, a = _setup(SLEEP_PROG)
+        assert a.pod.state == core.SLEEP, core.STATE_NAMES[a.pod.state]
+        assert a.heart.ok and a.heart.bpm10 > 0
+        samples = a.heart.dev.overflows, b.i2c[0x57].samples
+        feeds = b.wdt_feeds
+        res = podfix.measure_ticks(b, a, TICKS)
+        assert a.pod.state == core.SLEEP
+        assert 550 <= a.heart.bpm10 <= 650, a.heart.bpm10  # the QuietSensor's 60 bpm
+        assert b.i2c[0x57].samples - samples[1] >= TICKS * 4 // 10 - 10  # 25 Hz, all read
+        assert a.heart.dev.overflows == samples[0]
+        assert b.wdt_feeds - feeds == TICKS
+    finally:
+        _teardown()
+    _check(res, "SLEEP")
+
+
+def test_wind_down_loop_allocates_nothing_between_telemetry_lines():
+    from pod import board, core
+    try:
+        b, a = _setup(WIND_DOWN_PROG)
+        assert a.pod.state == core.WIND_DOWN, core.STATE_NAMES[a.pod.state]
+        strip = bytes(b.strips[board.STRIP_PIN])
+        duty = b.pwm[board.BUZZER_PIN][1]
+        duties = 0
+        res = podfix.Alloc()
+        for _ in range(TICKS // 10):  # measure in 1 s slices to see the outputs move
+            res.add(podfix.measure_ticks(b, a, 10))
+            d = b.pwm[board.BUZZER_PIN][1]
+            if d != duty:
+                duties += 1
+                duty = d
+        assert a.pod.state == core.WIND_DOWN
+        assert bytes(b.strips[board.STRIP_PIN]) != strip  # the strip was rewritten, locked
+        assert duties >= TICKS // 20  # the soothing tone swelled and faded, locked
+    finally:
+        _teardown()
+    _check(res, "WIND_DOWN")
+
+
+def test_estimator_feed_allocates_nothing():
+    from array import array
+
+    import micropython
+
+    from pod import hr
+    est = hr.Estimator(25)
+    q = podfix.QuietSensor(72)
+    buf = array("i", [0] * 32)
+    for i in range(32):
+        buf[i] = q._ir(i * 40)
+    est.add(buf[0])
+    gc.collect()
+    micropython.heap_lock()
+    try:
+        t = 0
+        for _ in range(100):
+            for _i in range(32):
+                est.add(q._ir(t))
+                t += 40
+            est.bpm10()
+    finally:
+        micropython.heap_unlock()
+    assert 700 <= est.bpm10() <= 740, est.bpm10()
+
+
+MAX_SMALL = (1 << 30) - 1  # small ints on a 32-bit MicroPython: -2**30 .. 2**30 - 1
+MIN_SMALL = -(1 << 30)
+SPAN = 12 * 3600 * 1000    # the longest session (the cap): 12 h in ms
+
+
+def _small(*vals):
+    for v in vals:
+        assert MIN_SMALL <= v <= MAX_SMALL, v
+
+
+def test_maths_stays_in_esp32_small_ints():
+    """Intermediate values of the loop's integer maths, for spans up to the 12 h cap.
+
+    The expressions below restate the ones in pod.light, pod.sound and pod.core (each result
+    is compared with the function's, so a change of formula shows up here); the check is that
+    no intermediate needs 31 bits or more, i.e. no big int (an allocation) on the ESP32."""
+    from pod import core, light, sound
+    M = 0x3FFFFFFF
+    # core.ticks_diff(a, b) = (a - b + 2**29) & mask - 2**29. The core always passes the later
+    # tick first (now, then a start time), wrapped or not: a - b + 2**29 stays small for any
+    # elapsed time below 2**29 ms (6 days). (Called the other way round across the wrap it
+    # would reach 1.5 * 2**30: correct, but a big int on the ESP32.)
+    for t0 in (0, 12345, (1 << 30) - 5000, (1 << 30) - SPAN // 2, (1 << 29) + 7, M):
+        for el in (0, 1, 999, 3600 * 1000, SPAN - 1, SPAN):
+            now = (t0 + el) & M
+            _small(now - t0, now - t0 + 0x20000000)
+            assert core.ticks_diff(now, t0) == el
+    # light.progress, lerp, breathe and sound.soothe_volume over a whole session
+    for total in (1, 60000, 30 * 60000, 4 * 3600 * 1000, SPAN):
+        for el in (0, 1, total // 3, total - 1, total, SPAN):
+            a = el // 100
+            _small(a * 1000, total // 100 + 1)
+            p = light.progress(el, total)
+            assert 0 <= p <= 1000
+            for lo, hi in ((2700, 1800), (400, 50), (600, 6500), (0, 65535)):
+                _small((hi - lo) * p, lo + (hi - lo) * p // 1000)
+                assert light.lerp(lo, hi, p) == lo + (hi - lo) * p // 1000
+            for period in (5000, 10000, 60000):  # breaths_per_min 12 .. 1
+                ph = el % period
+                _small(ph * 1000, (period - ph) * 1000, 1000 * 300 // 1000 * 500)
+                v = light.breathe(1000, el, period, 300)
+                assert 700 <= v <= 1300, v
+            ph = el % 10000
+            _small(ph * 800, 1000 * (200 + 5000 * 800 // 5000))
+            assert 0 <= sound.soothe_volume(el, 1000) <= 1000
+            _small(el // 300, el // 150)
+            sound.wake_tone(el)
+            sound.alarm_tone(el)
+            _small(p * p, (6500 - 600) * (p * p // 1000))
+            light.sunrise_kelvin(p)
+            _small(1000 * (p - 500), 1000 * p)  # wake level x progress, volume x progress
+    for lvl in (0, 1, 500, 999, 1000):
+        i = lvl // 25
+        _small((65535 - 61388) * (lvl - i * 25), 255 * 65535 + 32767)
+        light.level_to_u16(lvl)
+    # a scheduled wake: (wake_at_s - clock_s) % 86400 * 1000 is at most a day in ms
+    _small(86399 * 1000)

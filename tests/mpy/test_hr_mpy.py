@@ -1,0 +1,87 @@
+# pod.hr on MicroPython, fed the simulated sleeper's optical signal at the sensor's 25 Hz.
+from array import array
+
+from sleeper import Sleeper
+
+from pod import hr
+
+FS = 25
+PERIOD_MS = 1000 // FS
+
+
+def _run(est, sleeper, t0_ms, seconds):
+    t = t0_ms
+    for _ in range(seconds * FS):
+        t += PERIOD_MS
+        est.add(sleeper.sample(t)[1])
+    return t
+
+
+def test_rate_within_3_bpm_after_20_s():
+    for seed, t0_min in ((1, 0), (2, 45), (3, 200)):
+        s = Sleeper(seed)
+        est = hr.Estimator(FS)
+        t = _run(est, s, t0_min * 60000, 20)
+        got = est.bpm10()
+        true10 = int(s.true_hr(t) * 10 + 0.5)
+        assert got >= 0, "no rate after 20 s (seed %d)" % seed
+        assert abs(got - true10) <= 30, (seed, got, true10)
+        assert est.contact
+        assert est.quality >= 75
+
+
+def test_no_contact_gives_no_rate():
+    s = Sleeper(4)
+    est = hr.Estimator(FS)
+    t = _run(est, s, 0, 20)
+    assert est.bpm10() > 0
+    s.contact = False
+    _run(est, s, t, 10)
+    assert not est.contact
+    assert est.bpm10() == -1
+    assert est.quality == 0
+
+
+def test_no_rate_from_a_sensor_that_never_touched_skin():
+    s = Sleeper(5)
+    s.contact = False
+    est = hr.Estimator(FS)
+    _run(est, s, 0, 30)
+    assert est.bpm10() == -1
+
+
+def test_glitches_are_held_not_fed():
+    s = Sleeper(6)
+    est = hr.Estimator(FS)
+    t = 0
+    for i in range(25 * FS):
+        t += PERIOD_MS
+        ir = s.sample(t)[1]
+        if i % 50 == 7:
+            ir = 0          # an I2C glitch
+        elif i % 50 == 31:
+            ir = 0x3FFFF    # saturated
+        est.add(ir)
+    got = est.bpm10()
+    assert abs(got - int(s.true_hr(t) * 10 + 0.5)) <= 30, got
+
+
+def test_feeding_blocks_matches_single_samples():
+    # The loop feeds the FIFO's samples in blocks (Estimator.feed, where it exists).
+    a = hr.Estimator(FS)
+    b = hr.Estimator(FS)
+    if not hasattr(b, "feed"):
+        return
+    s = Sleeper(7)
+    buf = array("i", [0] * 32)
+    t = 0
+    for _ in range(60):
+        n = 10
+        for i in range(n):
+            t += PERIOD_MS
+            ir = s.sample(t)[1]
+            buf[i] = ir
+            a.add(ir)
+        b.feed(buf, n)
+        assert a.bpm10() == b.bpm10()
+    assert a.bpm10() > 0
