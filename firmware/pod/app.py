@@ -81,11 +81,16 @@ class Heart:
                 n = self.dev.read()
                 if n:
                     self.est.feed(self.dev.ir, n)
+                    inp.hr_bad = self.est.oob
+                    inp.hr_bad_ms = self.est.bad_ms()
             except OSError:
                 self._failed(now)
         if time.ticks_diff(now, self.t_bpm) >= 1000:
             self.t_bpm = now
             self.bpm10 = self.est.bpm10() if self.ok else -1
+        if not self.ok:
+            inp.hr_bad = 0
+            inp.hr_bad_ms = -1
         inp.sensor_ok = self.ok
         inp.contact = self.ok and self.est.contact
         inp.bpm10 = self.bpm10
@@ -119,6 +124,7 @@ class App:
         self.rtc = machine.RTC()
         plan, self.plan_src = load_plan()
         self.pod = core.Pod(plan, load_settings(), now)
+        self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         if alarm:
             self.pod.alarm(now, m.reason)

@@ -74,6 +74,8 @@ class In:
         self.held_ms = 0     # how long the button has been held down now (0: released)
         self.cmd = CMD_NONE  # a command from the serial link
         self.bpm10 = -1      # heart rate x10, -1 when the estimator is not sure
+        self.hr_bad = 0      # beats outside the safe band: 0 no, 1 too slow, 2 too fast
+        self.hr_bad_ms = -1  # for how long (ms), -1 when they are not
         self.contact = False
         self.sensor_ok = False
         self.clock_s = -1    # seconds since midnight, -1 when the clock is not set
@@ -109,8 +111,6 @@ class Pod:
         self.silenced = False
         self.press_origin = IDLE
         self.long_done = True
-        self.hr_bad = 0
-        self.hr_bad_t = now_ms
         self.nosig = False
         self.nosig_t = now_ms
         self._ck = -1  # kelvin and level behind the colour in out
@@ -147,7 +147,6 @@ class Pod:
         self.wd_end = min(p.wd_ms, self.rise_start)
         self.sound_start = max(self.rise_start, target - p.sound_lead_ms)
         self.t_session = now
-        self.hr_bad = 0
         self.nosig = False
         self.reason = R_NONE
         self._to(WIND_DOWN, now, R_NONE)
@@ -236,17 +235,11 @@ class Pod:
 
     def _heart(self, now, inp, st):
         p = self.plan
-        b = inp.bpm10
-        if b >= 0:
-            bad = 1 if b < p.hr_low * 10 else (2 if b > p.hr_high * 10 else 0)
-            if bad != self.hr_bad:
-                self.hr_bad = bad
-                self.hr_bad_t = now
-            elif bad and ticks_diff(now, self.hr_bad_t) >= p.hr_hold_ms:
-                self.alarm(now, R_HR_LOW if bad == 1 else R_HR_HIGH)
-                return True
+        if inp.hr_bad and inp.hr_bad_ms >= p.hr_hold_ms:
+            self.alarm(now, R_HR_LOW if inp.hr_bad == 1 else R_HR_HIGH)
+            return True
         if st == SLEEP:
-            if inp.contact and inp.sensor_ok and b >= 0:
+            if inp.contact and inp.sensor_ok and inp.bpm10 >= 0:
                 self.nosig = False
             elif not self.nosig:
                 self.nosig = True

@@ -24,7 +24,14 @@ class Estimator:
         self._iv = array("i", [0] * _RING)   # beat intervals, ms
         self._tmp = array("i", [0] * _RING)  # scratch for the median
         self._one = array("i", [0])
+        self.iv_slow = 60000 // 40  # beat intervals longer than this are below the band
+        self.iv_fast = 60000 // 130
         self.reset()
+
+    def set_band(self, low_bpm, high_bpm):
+        """The safe band, so the estimator can time how long the beats have been outside it."""
+        self.iv_slow = 60000 // low_bpm
+        self.iv_fast = 60000 // high_bpm
 
     def reset(self):
         self.dc = 0          # x256
@@ -41,10 +48,24 @@ class Estimator:
         self.contact = False
         self.quality = 0
         self.last = 0
+        self.oob = 0         # beats outside the band: 0 no, 1 too slow, 2 too fast
+        self.oob_age = 0     # samples since that run of beats began
+        self.inband = 0      # in-band intervals since, to end a run
+        self.prev_len = 0    # length of the previous beat interval, samples
 
     def _forget(self):
         self.count = 0
         self.have_beat = False
+        self.oob = 0
+
+    def bad_ms(self):
+        """How long the beats have been outside the band (ms), or -1 if they are not.
+
+        Timed from the start of the beat interval before the first one outside the band, so a
+        change of rate is never dated later than it happened (at most one beat earlier)."""
+        if not self.oob:
+            return -1
+        return self.oob_age * 1000 // self.fs
 
     def add(self, ir):
         """Feed one IR sample (18-bit counts)."""
@@ -65,6 +86,7 @@ class Estimator:
         contact = self.contact
         fs = self.fs
         lost = _LOST_MS * fs
+        oob_age = self.oob_age
         for k in range(n):
             ir = samples[k]
             if ir <= 0 or ir >= 0x3FFFF:  # an I2C glitch or a saturated sample: hold the last
@@ -95,7 +117,9 @@ class Estimator:
             x2 = x1
             x1 = x0
             since += 1
-            env -= env >> 6
+            if oob_age < 0x100000:
+                oob_age += 1
+            env -= env >> 7
             if y1 > env:
                 env = y1
             # y1 is a beat if it rises above both neighbours and clears half the envelope
@@ -112,6 +136,16 @@ class Estimator:
                         self.head = (self.head + 1) % _RING
                         if self.count < _RING:
                             self.count += 1
+                        d = 1 if iv > self.iv_slow else (2 if iv < self.iv_fast else 0)
+                        if d == 0:
+                            self.inband += 1
+                            if self.inband >= 2:  # one odd interval does not end a run
+                                self.oob = 0
+                        elif d != self.oob:
+                            self.oob = d
+                            self.inband = 0
+                            oob_age = since - 1 + self.prev_len
+                        self.prev_len = since - 1
                     self.have_beat = True
                     since = 1
                     self.frac = frac
@@ -129,6 +163,7 @@ class Estimator:
         self.env = env
         self.since = since
         self.contact = contact
+        self.oob_age = oob_age
 
     def bpm10(self):
         """Heart rate x10, or -1 when there is no contact or the beats do not agree."""

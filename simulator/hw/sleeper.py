@@ -2,9 +2,13 @@
 # Portable (runs on MicroPython too) and deterministic for a given seed.
 import math
 
-# One beat of a fingertip/skin PPG (blood volume), 0..1000: a quick systolic rise, a slower
-# fall with a dicrotic notch. The sensor sees the inverse: more blood, less reflected light.
+# One beat of a fingertip/skin PPG (blood volume), 0..1000, over its first 800 ms: a quick
+# systolic rise, a slower fall with a dicrotic wave, then the diastolic baseline. The shape
+# keeps its timing at slow rates (a slow heart has a longer rest, not a slower beat) and is
+# compressed only when beats come faster than 800 ms. The sensor sees the inverse: more
+# blood, less reflected light.
 _WAVE_N = 64
+_WAVE_MS = 800.0
 
 
 def _wave():
@@ -31,6 +35,15 @@ def night_hr(min_since_start):
     rem = 2.5 + 2.0 * min(1.0, m / 420.0)
     morning = 5.0 / (1 + math.exp(-(m - 470) / 12.0))
     return settle + rem * max(0.0, cycle) - 1.5 * max(0.0, -cycle) + morning
+
+
+def _index(phase, hr):
+    """Index into WAVE for a beat phase (0..1) at a heart rate (bpm)."""
+    per = 60000.0 / hr
+    if per <= _WAVE_MS:
+        return int(phase * _WAVE_N)
+    k = int(phase * per * _WAVE_N / _WAVE_MS)
+    return k if k < _WAVE_N else _WAVE_N - 1
 
 
 # Breathing modulates the baseline: one 4.1 s breath (about 15 a minute) in 64 steps of 64 ms.
@@ -81,7 +94,7 @@ class Sleeper:
         n2 = ((seed >> 16) & 63) - 32
         if not self.contact:
             return 900 + n1, 1200 + n2
-        k = int(self.phase * _WAVE_N)
+        k = _index(self.phase, self.hr)
         r = (t_ms >> 6) & 63
         return (self._resp_red[r] - self._pulse_red[k] + n2,
                 self._resp_ir[r] - self._pulse_ir[k] + n1)
@@ -116,7 +129,7 @@ class Sleeper:
             n1 = ((seed >> 8) & 63) - 32
             n2 = ((seed >> 16) & 63) - 32
             if contact:
-                k = int(phase * _WAVE_N)
+                k = _index(phase, hr)
                 r = (t >> 6) & 63
                 reds[j] = rr[r] - pr[k] + n2
                 irs[j] = ri[r] - pi[k] + n1

@@ -133,10 +133,12 @@ def test_alarm_is_sticky_until_acknowledged():
     r = Run()
     r.step(100, cmd=core.CMD_START)
     r.until(core.SLEEP, 2 * MIN)
-    r.inp.bpm10 = 300  # 30 bpm: below hr_low (40) for hr_hold_s (60 s)
+    r.inp.hr_bad = 1  # the estimator: beats below hr_low (40) for hr_hold_s (60 s)
+    r.inp.hr_bad_ms = 60000
     r.until(core.ALARM, 2 * MIN)
     assert r.pod.reason == core.R_HR_LOW
-    r.inp.bpm10 = 600
+    r.inp.hr_bad = 0
+    r.inp.hr_bad_ms = -1
     for cmd in (core.CMD_START, core.CMD_STOP, core.CMD_WAKE):
         out = r.step(100, cmd=cmd)
         assert r.pod.state == core.ALARM, core.STATE_NAMES[r.pod.state]
