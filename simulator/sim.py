@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,8 @@ class SimPod:
         self._open_wake: Wake | None = None
         self.boot_crashes = 0
         self.booted = 0
+        self._go = threading.Semaphore(0)
+        self._paused = threading.Semaphore(0)
         self._output()
 
     # -- thresholds ----------------------------------------------------------------------------
@@ -284,31 +287,83 @@ class SimPod:
         # main.py returned: the board sits at the REPL until its watchdog (if any) resets it.
         b.hang()
 
-    def run(self, until_ms: int, sample_ms: int = 1000) -> NightResult:
+    def advance_to(self, t_ms: int) -> None:
+        """Run the pod until simulated time t_ms. The firmware keeps running between calls
+        (it lives in its own thread, paused while the caller looks and acts), so a test can
+        step a night, press buttons, inject faults and check the outputs as it goes."""
+        if self._done:
+            raise RuntimeError("this simulated pod has been stopped")
         b = self.board
-        b.schedule(until_ms * 1000, _raise_end)
-        nxt = (self.now_ms // sample_ms + 1) * sample_ms
+        b.schedule(t_ms * 1000, self._pause)
+        if self._thread is None:
+            nxt = (self.now_ms // self.sample_ms + 1) * self.sample_ms
+            b.schedule(nxt * 1000, self._tick)
+            self._thread = threading.Thread(target=self._firmware, name="pod-firmware",
+                                            daemon=True)
+            self._thread.start()
+        else:
+            self._go.release()
+        self._paused.acquire()
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
 
-        def tick():
-            self._sample()
-            b.schedule(b.us + sample_ms * 1000, tick)
+    def advance(self, ms: int) -> None:
+        self.advance_to(self.now_ms + ms)
 
-        b.schedule(nxt * 1000, tick)
-        while True:
-            try:
-                if self._reboot_cause is not None:
-                    b.reboot(self._reboot_cause)
-                    self._reboot_cause = None
-                self._boot_once()
-            except Reset as r:
-                self._reset(r.cause)
-            except PowerCut as p:
-                self._power_cut(p.off_ms)
-            except SimEnd:
-                break
+    def stop(self) -> NightResult:
+        """End the simulation (the firmware thread unwinds) and return what was recorded."""
+        if self._thread is not None and not self._done:
+            self._stopping = True
+            self._go.release()
+            self._thread.join()
+        self._done = True
         self.res.final_state = self.state
         self.res.duration_ms = self.now_ms
         return self.res
+
+    def run(self, until_ms: int, sample_ms: int = 1000) -> NightResult:
+        """Run from now until until_ms, then stop."""
+        self.sample_ms = sample_ms
+        self.advance_to(until_ms)
+        return self.stop()
+
+    sample_ms = 1000
+    _thread: threading.Thread | None = None
+    _error: BaseException | None = None
+    _done = False
+    _stopping = False
+
+    def _tick(self) -> None:
+        self._sample()
+        self.board.schedule(self.board.us + self.sample_ms * 1000, self._tick)
+
+    def _pause(self) -> None:
+        self._paused.release()
+        self._go.acquire()
+        if self._stopping:
+            raise SimEnd()
+
+    def _firmware(self) -> None:
+        b = self.board
+        try:
+            while True:
+                try:
+                    if self._reboot_cause is not None:
+                        b.reboot(self._reboot_cause)
+                        self._reboot_cause = None
+                    self._boot_once()
+                except Reset as r:
+                    self._reset(r.cause)
+                except PowerCut as p:
+                    self._power_cut(p.off_ms)
+        except SimEnd:
+            pass
+        except BaseException as e:  # noqa: BLE001 - handed to the caller of advance_to()
+            self._error = e
+        finally:
+            self._done = True
+            self._paused.release()
 
     _reboot_cause: int | None = None
 
@@ -332,6 +387,7 @@ class SimPod:
         self._reboot_cause = simstate.PWRON_RESET
 
     def close(self) -> None:
+        self.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -354,10 +410,6 @@ def _first_on(log: list[tuple[int, bool]], since: int) -> int | None:
         elif on:
             return since if on_at_since else t
     return since if on_at_since else None
-
-
-def _raise_end():
-    raise SimEnd()
 
 
 def _raise_boot_crash():

@@ -155,6 +155,47 @@ class WDT:
         _b().wdt_feed()
 
 
+class Timer:
+    """A hardware timer: its callback runs from the clock, as an interrupt would, even while
+    the main program is stuck."""
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=0, mode=1, period=-1, callback=None):
+        self._ev = None
+        if period > 0:
+            self.init(mode=mode, period=period, callback=callback)
+
+    def init(self, mode=1, period=1000, callback=None, freq=None):
+        self.deinit()
+        if freq:
+            period = 1000 // freq
+        self.mode = mode
+        self.period = period
+        self.callback = callback
+        self._arm()
+
+    def _arm(self):
+        b = _b()
+        self._ev = b.schedule(b.us + self.period * 1000, self._fire)
+        if self not in b.timers:
+            b.timers.append(self)
+
+    def _fire(self):
+        if self.mode == Timer.PERIODIC:
+            self._arm()
+        if self.callback is not None:
+            self.callback(self)
+
+    def deinit(self):
+        if self._ev is not None:
+            b = _b()
+            b.cancel(self._ev)
+            self._ev = None
+            if self in b.timers:
+                b.timers.remove(self)
+
+
 class RTC:
     def __init__(self, id=0):
         pass

@@ -93,6 +93,7 @@ class Board:
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
         self.i2c_fault = ""       # "", "nack" or "stuck"
         self.i2c_errors = 0
+        self.timers = []          # running machine.Timer objects, stopped by a reset
         self.on_output = _no_output    # called after any output changes
         self.on_console = _no_console  # called with each line the firmware prints
 
@@ -188,6 +189,9 @@ class Board:
             p.handler = None
             p.mode = -1
         self.pwm = {}
+        for t in list(self.timers):
+            t.deinit()
+        self.timers = []
         if cause == PWRON_RESET:
             # WS2812 pixels keep their colour across a reset; only losing power clears them.
             for k in self.strips:

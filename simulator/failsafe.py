@@ -1,0 +1,194 @@
+"""A safety monitor for a simulated pod: it performs what a person or a fault does to the pod,
+records what each one obliges the pod to do and by when, and checks the promise that the
+sleeper always wakes. Property tests and the broken-variant tests drive pods through it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.sim import SESSION_STATES, SimPod, _first_on
+
+H = 3600 * 1000
+WDT_MS = 5000          # firmware/pod/board.py WDT_TIMEOUT_MS
+BUTTON_MS = 250        # a press (or serial wake) to lit
+CRASH_MS = 1000        # an escaped exception to lit and sounding
+BOOT_MS = 1000         # power back (or a reset) to lit
+CAP_MS = 12 * H
+LONG_PRESS_MS = 2600   # held past the firmware's 2 s long press
+DISRUPTIVE = ("hang", "crash", "power-cut", "boot-crash")
+
+
+@dataclass
+class Obligation:
+    why: str
+    t: int                 # when it was triggered, simulated ms
+    due: int | None        # lit (and sounding) by then; None until it can be dated
+    sound: bool = True
+    kind: str = ""
+
+
+@dataclass
+class Monitor:
+    pod: SimPod
+    hold_ms: int = 60000          # sleep.hr_hold_s of the program in use
+    grace_ms: int = 10 * 60000    # sleep.no_signal_min
+    obligations: list[Obligation] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    acks: list[int] = field(default_factory=list)        # times a person acknowledged
+    user: list[int] = field(default_factory=list)        # times a person did anything
+    faults: list[tuple[str, int]] = field(default_factory=list)
+    _events_seen: int = 0
+    _resets_seen: int = 0
+    _fw_state: str = "IDLE"
+    _session_t: int | None = None
+    _feeds: int = 0
+    _checked_t: int = 0
+
+    # -- what happens to the pod ---------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        return self.pod.now_ms
+
+    def active(self) -> bool:
+        """A session or an unacknowledged alarm: a sleeper depends on the pod."""
+        return self._fw_state in SESSION_STATES or self._fw_state == "ALARM"
+
+    def advance(self, ms: int) -> None:
+        self.pod.advance(ms)
+        self.check()
+
+    def tap(self) -> None:
+        self.user.append(self.now)
+        self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
+                                           sound=False))
+        self.pod.press(self.now, 120)
+
+    def long_press(self) -> None:
+        self.tap()
+        if self._fw_state == "ALARM":
+            self.acks.append(self.now + 2000)
+        self.user.append(self.now + LONG_PRESS_MS)
+        self.pod.press(self.now, LONG_PRESS_MS)
+
+    def fault(self, kind: str, arg: int = 0) -> None:
+        t = self.now
+        if kind in DISRUPTIVE:
+            # the pod is knocked out: what it had not done yet is now due under this fault
+            self.obligations = [o for o in self.obligations if o.due is not None and o.due <= t]
+        due = None
+        if kind == "hang" and self.active():
+            due = t + WDT_MS + BOOT_MS
+        elif kind == "crash" and self.active():
+            due = t + CRASH_MS
+        elif kind == "power-cut" and self.active():
+            due = t + (arg or 5) * 1000 + BOOT_MS
+        elif kind == "boot-crash":
+            k = arg or 3
+            if k >= 3:  # safe mode, whatever the state
+                due = t + 3 * 1300 + 600 + BOOT_MS
+            elif self.active():
+                due = t + (k + 1) * 1300 + BOOT_MS
+        elif kind in ("hr-low", "hr-high") and self._fw_state in SESSION_STATES:
+            due = t + self.hold_ms + 1000
+        if kind in ("sensor-off", "i2c-dead"):
+            self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
+        elif due is not None:
+            self.obligations.append(Obligation(kind, t, due, kind=kind))
+        self.faults.append((kind, t))
+        self.pod.inject(kind, t, arg)
+
+    def heal_sensor(self) -> None:
+        """The heart-rate signal comes back to normal: pending heart-rate wakes are off."""
+        self.pod.sleeper.override = 0.0
+        self.pod.sleeper.contact = True
+        if self.pod.board.i2c_fault == "nack":
+            self.pod.board.i2c_fault = ""
+        self.obligations = [o for o in self.obligations
+                            if o.kind not in ("hr-low", "hr-high", "sensor-off", "i2c-dead")]
+
+    # -- the checks ----------------------------------------------------------------------------
+    def _fail(self, msg: str) -> None:
+        self.violations.append("at %d ms: %s" % (self.now, msg))
+
+    def check(self) -> list[str]:
+        """Run every invariant on what happened since the last check; returns violations."""
+        self._follow_events()
+        self._deadlines()
+        self._watchdog()
+        self._checked_t = self.now
+        return self.violations
+
+    def _follow_events(self) -> None:
+        """Walk the firmware's own state events: sticky alarms and the session cap."""
+        evs = self.pod.res.events
+        for e in evs[self._events_seen:]:
+            st = e.get("state", "")
+            t = e["sim_ms"]
+            if self._fw_state == "ALARM" and st != "ALARM":
+                if not any(t - 3000 <= a <= t for a in self.acks):
+                    self._fail("the alarm ended (now %s) at %d ms with no acknowledgement" % (st, t))
+            if st in SESSION_STATES and self._fw_state not in SESSION_STATES:
+                self._session_t = t
+            if st not in SESSION_STATES:
+                self._session_t = None
+            self._fw_state = st
+        self._events_seen = len(evs)
+        if self._session_t is not None and self.now - self._session_t > CAP_MS + 2000:
+            self._fail("a session has run past the 12-hour cap (since %d ms)" % self._session_t)
+            self._session_t = None
+
+    def _deadlines(self) -> None:
+        keep = []
+        for o in self.obligations:
+            if o.due is None:
+                o.due = self._no_signal_due(o)
+            if o.due is None or o.due > self.now:
+                keep.append(o)
+                continue
+            lit = _first_on(self.pod._lit_log, o.t)
+            if lit is None or lit > o.due:
+                self._fail("%s at %d ms: not lit by %d ms (lit %s)" % (o.why, o.t, o.due, lit))
+            woken = any(o.t <= u <= o.due for u in self.user)
+            if o.sound and not woken:
+                snd = _first_on(self.pod._sound_log, o.t)
+                if snd is None or snd > o.due:
+                    self._fail("%s at %d ms: not sounding by %d ms" % (o.why, o.t, o.due))
+        self.obligations = keep
+
+    def _no_signal_due(self, o: Obligation) -> int | None:
+        """No-signal wakes are due a grace time after the pod is asleep with the signal gone."""
+        start = None
+        state = None
+        for e in self.pod.res.events:
+            if e["sim_ms"] <= o.t:
+                state = e.get("state")
+                continue
+            if e.get("state") == "SLEEP" and start is None:
+                start = e["sim_ms"]
+        if state == "SLEEP":
+            start = o.t
+        if start is None:
+            return None
+        return start + self.grace_ms + 1000
+
+    def _watchdog(self) -> None:
+        """A healthy loop keeps feeding the watchdog; only a stuck one is ever reset by it."""
+        resets = self.pod.res.resets
+        for r in resets[self._resets_seen:]:
+            if r["cause"] == "watchdog":
+                if not any(k == "hang" and r["t_ms"] - WDT_MS - 200 <= t <= r["t_ms"]
+                           for k, t in self.faults):
+                    self._fail("a watchdog reset at %d ms with no hang before it" % r["t_ms"])
+        for k, t in self.faults:
+            if k == "hang" and self._checked_t <= t + WDT_MS + 100 <= self.now:
+                if not any(t <= r["t_ms"] <= t + WDT_MS + 100 for r in resets):
+                    if not any(k2 == "power-cut" and t <= t2 <= t + WDT_MS for k2, t2 in self.faults):
+                        self._fail("a hang at %d ms was not reset by the watchdog" % t)
+        feeds = self.pod.board.wdt_feeds
+        quiet = (len(resets) == self._resets_seen
+                 and not any(self._checked_t - WDT_MS <= t <= self.now for _, t in self.faults))
+        span = self.now - self._checked_t
+        if quiet and span >= 2000 and feeds - self._feeds < span // 200:
+            self._fail("the loop fed the watchdog %d times in %d ms" % (feeds - self._feeds, span))
+        self._feeds = feeds
+        self._resets_seen = len(resets)
