@@ -15,7 +15,7 @@ from pathlib import Path
 
 from simulator.hw import machine as fake_machine
 from simulator.hw import neopixel as fake_neopixel
-from simulator.hw import simstate
+from simulator.hw import serialsim, simstate
 from simulator.hw import time as fake_time
 
 # Virtual time a module import costs on a real board (compiling a .py from flash).
@@ -44,6 +44,17 @@ def _gc_module() -> types.ModuleType:
     m.mem_free = lambda: 60000  # type: ignore[attr-defined]
     m.mem_alloc = lambda: 40000  # type: ignore[attr-defined]
     m.threshold = lambda *a: -1  # type: ignore[attr-defined]
+    return m
+
+
+def _select_module() -> types.ModuleType:
+    """select with poll() over the board's serial streams (simulator/hw/serialsim.py)."""
+    m = types.ModuleType("select")
+    m.poll = serialsim.Poll  # type: ignore[attr-defined]
+    m.POLLIN = serialsim.POLLIN  # type: ignore[attr-defined]
+    m.POLLOUT = serialsim.POLLOUT  # type: ignore[attr-defined]
+    m.POLLERR = serialsim.POLLERR  # type: ignore[attr-defined]
+    m.POLLHUP = serialsim.POLLHUP  # type: ignore[attr-defined]
     return m
 
 
@@ -108,6 +119,7 @@ class Sandbox:
         sys_mod = types.ModuleType("sys")
         sys_mod.stdout = self.console  # type: ignore[attr-defined]
         sys_mod.stderr = self.console  # type: ignore[attr-defined]
+        sys_mod.stdin = serialsim.Stream(board)  # type: ignore[attr-defined]
         sys_mod.print_exception = self._print_exception  # type: ignore[attr-defined]
         sys_mod.platform = "esp32"  # type: ignore[attr-defined]
         sys_mod.maxsize = 2**31 - 1  # type: ignore[attr-defined]
@@ -121,6 +133,7 @@ class Sandbox:
             "gc": _gc_module(),
             "sys": sys_mod,
             "os": fs.os_module(),
+            "select": _select_module(),
         }
         self.builtins = dict(builtins.__dict__)
         self.builtins["__import__"] = self._import

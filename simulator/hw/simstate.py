@@ -10,6 +10,9 @@ CAUSE_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "sof
 
 TICKS_MASK = 0x3FFFFFFF
 EPOCH_2000_DAYS = 10957  # days from 1970-01-01 to 2000-01-01 (MicroPython's epoch)
+# The ESP32 port keeps the bytes that arrive on the REPL UART in a 260-byte ring buffer
+# (stdin_ringbuf in ports/esp32/mphalport.c), which holds 259; what does not fit is lost.
+RX_MAX = 259
 
 
 class Reset(BaseException):
@@ -94,6 +97,9 @@ class Board:
         self.i2c_fault = ""       # "", "nack" or "stuck"
         self.i2c_errors = 0
         self.timers = []          # running machine.Timer objects, stopped by a reset
+        self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware
+        self.rx_max = RX_MAX      # what the receive buffer holds (0: no limit)
+        self.rx_dropped = 0       # bytes lost because it was full
         self.on_output = _no_output    # called after any output changes
         self.on_console = _no_console  # called with each line the firmware prints
 
@@ -179,6 +185,23 @@ class Board:
             if (level == 0 and p.trigger & 2) or (level == 1 and p.trigger & 1):
                 p.handler(p.obj)
 
+    # -- serial ------------------------------------------------------------------------------
+    def feed_rx(self, data):
+        """Bytes from the host arrive on the board's USB serial, all at once. What does not fit
+        in the receive buffer (rx_max) is lost, as on the board. Returns how many were kept.
+
+        Not modelled: on a real board a Ctrl-C byte (0x03) raises KeyboardInterrupt in the
+        running program instead of being received."""
+        n = len(data)
+        if self.rx_max:
+            room = self.rx_max - len(self.rx)
+            if n > room:
+                n = room if room > 0 else 0
+        if n:
+            self.rx.extend(data[:n] if n < len(data) else data)
+        self.rx_dropped += len(data) - n
+        return n
+
     # -- power and resets --------------------------------------------------------------------
     def reboot(self, cause):
         """Hardware state after a reset: pins, PWM, watchdog and IRQs back to power-on."""
@@ -192,6 +215,7 @@ class Board:
         for t in list(self.timers):
             t.deinit()
         self.timers = []
+        self.rx[0:len(self.rx)] = b""  # the receive buffer is RAM
         if cause == PWRON_RESET:
             # WS2812 pixels keep their colour across a reset; only losing power clears them.
             for k in self.strips:
