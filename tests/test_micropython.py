@@ -36,6 +36,7 @@ MODULES = {
     "test_program_mpy": "64K",
     "test_hr_mpy": "64K",
     "test_alloc_mpy": "budget",
+    "test_link_mpy": "budget",
     "test_hour_mpy": "budget",
 }
 

@@ -9,6 +9,7 @@ from micropython import const
 
 from pod import board, core, hr, program
 from pod.drivers import Button, Buzzer, Lamp, Strip
+from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import R_BOOT_LOOP, REASON_NAMES
@@ -126,6 +127,7 @@ class App:
         self.pod = core.Pod(plan, load_settings(), now)
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
+        self.link = Link(self.telemetry)
         if alarm:
             self.pod.alarm(now, m.reason)
         self.stable = False
@@ -157,6 +159,7 @@ class App:
         inp.press = b.take()
         inp.held_ms = b.held_ms(now)
         self.heart.poll(now, inp)
+        self.link.poll(now, inp)
         out = self.pod.step(now, inp)
         inp.cmd = core.CMD_NONE
         self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
@@ -164,6 +167,7 @@ class App:
         self.buzzer.play(out.tone, out.vol)
         if out.changed:
             self._state_changed()
+        self.link.done(out.cmd_ok, self.pod.state)
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
@@ -204,15 +208,16 @@ class App:
             kind, time.ticks_diff(time.ticks_ms(), self.t_boot),
             core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason]))
 
-    def telemetry(self, now):
+    def telemetry(self, now, head='"t":"tel"'):
+        """The 1 Hz telemetry line; with another head (an id and ok) the link's status reply."""
         pod = self.pod
         out = pod.out
         h = self.heart
         bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
-        print('{"t":"tel","up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
+        print('{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
               '"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
               '"mem":%d}' % (
-                  time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
+                  head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
                   REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
                   bpm, "true" if self.inp.contact else "false", h.est.quality,
                   "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))

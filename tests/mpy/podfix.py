@@ -219,6 +219,7 @@ def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None, board=None):
     simstate.current = board
     from pod import app as podapp
     from pod import core, program
+    gc.collect()  # as pod.app.main() does: the imports' garbage gone before the App's objects
     a = podapp.App()
     if prog is not None:
         a.pod = core.Pod(program.load(prog), core.Settings(), a.t_boot)

@@ -14,6 +14,11 @@
 # new bytes object. Both are what the real hardware does: a register read into the caller's
 # buffer, and a bitstream out of the strip's own buffer.
 #
+# The serial link is polled every iteration, locked too: the App's link reads a fake board's
+# serial input (simulator/hw/serialsim.py, handed to it as on the pod sys.stdin would be), idle
+# while measured; test_link_answers_then_idles_without_allocating sends it a request between
+# two locked minutes.
+#
 # The unix port is 64-bit, so an integer that would need a heap-allocated big int on the
 # 32-bit ESP32 (2**30 and beyond) is still a small int here and the lock cannot catch it:
 # test_maths_stays_in_esp32_small_ints checks those ranges directly instead.
@@ -21,12 +26,19 @@ import gc
 
 import mpyenv
 import podfix
+import serialsim
 
 TEL_MAX_BYTES = 1024  # per telemetry line, on this 64-bit port
 TICKS = 600           # one minute of the 10 Hz loop
 
 # The fake boards and sensors are made before the budget: they are not the firmware's.
-_boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(2)]
+_boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(3)]
+_serial = []
+for _b in _boards:
+    _s = serialsim.Stream(_b)
+    _p = serialsim.Poll()
+    _p.register(_s, serialsim.POLLIN)
+    _serial.append((_s, _p))
 _held = mpyenv.limit()  # from here on the firmware has the heap of a 64 KB VM
 
 SLEEP_PROG = {"version": 1, "wind_down": {"minutes": 0},
@@ -40,6 +52,8 @@ def _setup(prog):
     podfix.enter_scratch()
     podfix.silence_print(True)
     b, a = podfix.make_app(prog, board=_boards.pop())
+    from pod import link
+    a.link = link.Link(a.telemetry, *_serial.pop())
     podfix.quiet_outputs(True)
     podfix.start_session(b, a)
     podfix.run_ticks(b, a, 320)  # past the 30 s "stable" marker write and the first rates
@@ -107,6 +121,23 @@ def test_wind_down_loop_allocates_nothing_between_telemetry_lines():
     finally:
         _teardown()
     _check(res, "WIND_DOWN")
+
+
+def test_link_answers_then_idles_without_allocating():
+    from pod import core
+    try:
+        b, a = _setup(SLEEP_PROG)
+        res = podfix.measure_ticks(b, a, TICKS // 2)
+        printed = podfix.printed[0]
+        b.feed_rx(b'{"id":1,"cmd":"hello"}\n{"id":2,"cmd":"status"}\n')
+        podfix.run_ticks(b, a, 2)  # unlocked: a request allocates (parsing, the reply)
+        assert not b.rx
+        assert podfix.printed[0] - printed >= 2
+        res.add(podfix.measure_ticks(b, a, TICKS // 2))
+        assert a.pod.state == core.SLEEP
+    finally:
+        _teardown()
+    _check(res, "SLEEP, link used")
 
 
 def test_estimator_feed_allocates_nothing():
