@@ -1,10 +1,38 @@
 """Faults the simulator can inject into a running pod, by name."""
 from __future__ import annotations
 
+import random
+
 from simulator.hw import simstate
 
 KINDS = ("hang", "crash", "i2c-dead", "sensor-off", "hr-low", "hr-high", "power-cut",
-         "boot-crash", "button", "corrupt-program")
+         "boot-crash", "button", "corrupt-program", "serial-garbage")
+
+SERIAL_CHUNK = 64       # serial-garbage arrives in chunks this big...
+SERIAL_CHUNK_US = 5600  # ...this often: 115200 baud
+
+
+def serial_garbage(kb: int, seed: int = 0) -> bytes:
+    """About kb KB of what a noisy or misconfigured serial line delivers: random bytes (with
+    newlines among them), over-long lines of printable text and of JSON-looking text."""
+    rng = random.Random(seed)
+    out = bytearray()
+    while len(out) < kb * 1024:
+        k = rng.randrange(3)
+        if k == 0:
+            out += rng.randbytes(rng.randrange(1, 400))
+        elif k == 1:
+            out += bytes(rng.randrange(32, 127) for _ in range(rng.randrange(300, 1200))) + b"\n"
+        else:
+            out += b'{"id":1,"cmd":"' + b"x" * rng.randrange(300, 900) + b'"}\n'
+    return bytes(out[: kb * 1024])
+
+
+def _feed_in_chunks(pod, data: bytes) -> None:
+    b = pod.board
+    for i in range(0, len(data), SERIAL_CHUNK):
+        chunk = data[i:i + SERIAL_CHUNK]
+        b.schedule(b.us + (i // SERIAL_CHUNK) * SERIAL_CHUNK_US, lambda c=chunk: b.feed_rx(c))
 
 
 def apply(pod, kind: str, arg: int = 0) -> None:
@@ -40,5 +68,8 @@ def apply(pod, kind: str, arg: int = 0) -> None:
         p = pod.fs.path("program.json")
         data = p.read_bytes() if p.exists() else b'{"version": 1, "wake": {"at": "07:00"}}'
         p.write_bytes(data[: len(data) // 2] + b"\x00\xff garbage")
+    elif kind == "serial-garbage":
+        # arg: KB of garbage (default 4), at line rate; what overflows the board's buffer is lost
+        _feed_in_chunks(pod, serial_garbage(arg or 4, seed=pod.now_ms))
     else:
         raise ValueError("unknown fault kind %r (known: %s)" % (kind, ", ".join(KINDS)))

@@ -123,6 +123,7 @@ class SimPod:
         self.board.rtc_set(days * 86400 + self.start_clock_s)
         self.res = NightResult(start_clock_s=self.start_clock_s)
         self.console: list[str] = []
+        self.replies: list[dict] = []  # the firmware's serial replies (lines with an "id")
         self.keep_console = False
         self.state = "OFF"
         self.last_tel: dict = {}
@@ -211,6 +212,9 @@ class SimPod:
             msg["sim_ms"] = self.now_ms
             self.res.events.append(msg)
             self._state_event(msg.get("state", self.state), msg.get("reason", "none"))
+        elif kind is None and "id" in msg:
+            msg["sim_ms"] = self.now_ms
+            self.replies.append(msg)
 
     def _state_event(self, state: str, reason: str) -> None:
         prev = self.state
@@ -262,6 +266,28 @@ class SimPod:
 
         self.at(t_ms, down)
         self.at(t_ms + hold_ms, lambda: self.board.set_input(pin, 1))
+
+    def send(self, msg: dict | bytes | str, at_ms: int | None = None) -> None:
+        """The host writes to the pod's serial port: a dict as one JSON line, bytes (or str)
+        as they are. Now, or at simulated time at_ms. What does not fit in the board's receive
+        buffer is lost (board.rx_max, board.rx_dropped)."""
+        if isinstance(msg, dict):
+            data = (json.dumps(msg) + "\n").encode()
+        elif isinstance(msg, str):
+            data = msg.encode()
+        else:
+            data = bytes(msg)
+        wake = isinstance(msg, dict) and msg.get("cmd") == "wake"
+
+        def arrive():
+            if wake:
+                self._pending.append(("wake", self.now_ms))
+            self.board.feed_rx(data)
+
+        if at_ms is None:
+            arrive()
+        else:
+            self.at(at_ms, arrive)
 
     def inject(self, kind: str, t_ms: int, arg: int = 0) -> None:
         """Schedule a fault (see simulator.faults.KINDS)."""
