@@ -43,6 +43,11 @@ class Monitor:
     _session_t: int | None = None
     _feeds: int = 0
     _checked_t: int = 0
+    _down_from: int | None = None  # a fault knocked the firmware out; None once it is back
+    _alarm_t: int | None = None    # when the current alarm began
+    _alarm_in_session: bool = True  # ...and whether a night was under way then
+    _power_cuts: list[int] = field(default_factory=list)
+    _power_back: int = 0
 
     # -- what happens to the pod ---------------------------------------------------------------
     @property
@@ -50,33 +55,42 @@ class Monitor:
         return self.pod.now_ms
 
     def active(self) -> bool:
-        """A session or an unacknowledged alarm: a sleeper depends on the pod."""
-        return self._fw_state in SESSION_STATES or self._fw_state == "ALARM"
+        """A session or an unacknowledged alarm: a sleeper depends on the pod. (A boot-loop
+        safe mode that began with no night under way is not: a power cycle clears it.)"""
+        if self._fw_state == "ALARM":
+            return self._alarm_in_session
+        return self._fw_state in SESSION_STATES
 
     def advance(self, ms: int) -> None:
         self.pod.advance(ms)
         self.check()
 
-    def tap(self) -> None:
+    def tap(self, hold_ms: int = 120) -> None:
+        """Press the button (a tap, or held for hold_ms): lit within 250 ms, whatever the state."""
         self.user.append(self.now)
-        self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
-                                           sound=False))
-        self.pod.press(self.now, 120)
+        if self._down_from is None:  # a press while the firmware is down goes unseen
+            self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
+                                               sound=False))
+        self.pod.press(self.now, hold_ms)
 
     def long_press(self) -> None:
-        self.tap()
-        if self._fw_state == "ALARM":
-            self.acks.append(self.now + 2000)
+        """Hold the button past 2 s: starts a night from off, acknowledges an alarm (even one
+        that begins while the button is already held)."""
+        self.acks.append(self.now + 2000)
         self.user.append(self.now + LONG_PRESS_MS)
-        self.pod.press(self.now, LONG_PRESS_MS)
+        self.tap(LONG_PRESS_MS)
 
     def fault(self, kind: str, arg: int = 0) -> None:
         t = self.now
-        if kind in DISRUPTIVE:
-            # the pod is knocked out: what it had not done yet is now due under this fault
-            self.obligations = [o for o in self.obligations if o.due is not None and o.due <= t]
+        # While the power is off, nothing can happen before it returns; while the board boots,
+        # a hang or a crash can only strike once the firmware runs (the simulator defers it).
+        wait = max(0, self._power_back - t)
+        if kind in ("hang", "crash") and not self.pod.running:
+            wait = max(wait, 2000)
         due = None
-        if kind == "hang" and self.active():
+        if any(t - 3000 <= a <= t for a in self.acks):
+            pass  # an acknowledgement is under way: the pod may rightly be going off
+        elif kind == "hang" and self.active():
             due = t + WDT_MS + BOOT_MS
         elif kind == "crash" and self.active():
             due = t + CRASH_MS
@@ -90,11 +104,28 @@ class Monitor:
                 due = t + (k + 1) * 1300 + BOOT_MS
         elif kind in ("hr-low", "hr-high") and self._fw_state in SESSION_STATES:
             due = t + self.hold_ms + 1000
+        if due is not None:
+            due += wait
+        if kind in DISRUPTIVE:
+            # the pod is knocked out: what it had not done yet is due when this fault's wake
+            # is due, or, if this fault brings no wake, cannot be asked of it any more
+            keep = []
+            for o in self.obligations:
+                if o.due is not None and o.due > t:
+                    if due is None:
+                        continue
+                    o.due = max(o.due, due)
+                keep.append(o)
+            self.obligations = keep
+            self._down_from = t
+        if kind == "power-cut":
+            self._power_cuts.append(t)
+            self._power_back = max(self._power_back, t + (arg or 5) * 1000)
         if kind in ("sensor-off", "i2c-dead"):
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
         elif due is not None:
             self.obligations.append(Obligation(kind, t, due, kind=kind))
-        self.faults.append((kind, t))
+        self.faults.append((kind, t + wait))
         self.pod.inject(kind, t, arg)
 
     def heal_sensor(self) -> None:
@@ -124,9 +155,21 @@ class Monitor:
         for e in evs[self._events_seen:]:
             st = e.get("state", "")
             t = e["sim_ms"]
+            if e.get("ev") in ("boot", "safe_mode") and self._down_from is not None \
+                    and t > self._down_from:
+                self._down_from = None
+            if st == "ALARM" and self._alarm_t is None:
+                self._alarm_t = t
+                self._alarm_in_session = (e.get("reason") != "boot_loop"
+                                          or self._fw_state in SESSION_STATES
+                                          or self._session_t is not None)
             if self._fw_state == "ALARM" and st != "ALARM":
-                if not any(t - 3000 <= a <= t for a in self.acks):
+                begun = self._alarm_t if self._alarm_t is not None else t
+                cleared = not self._alarm_in_session and any(
+                    begun <= c <= t for c in self._power_cuts)
+                if not cleared and not any(begun - 3000 <= a <= t for a in self.acks):
                     self._fail("the alarm ended (now %s) at %d ms with no acknowledgement" % (st, t))
+                self._alarm_t = None
             if st in SESSION_STATES and self._fw_state not in SESSION_STATES:
                 self._session_t = t
             if st not in SESSION_STATES:
@@ -176,7 +219,9 @@ class Monitor:
         resets = self.pod.res.resets
         for r in resets[self._resets_seen:]:
             if r["cause"] == "watchdog":
-                if not any(k == "hang" and r["t_ms"] - WDT_MS - 200 <= t <= r["t_ms"]
+                # a hang, or an error that left the board at the REPL, is what it is for
+                if not any(k in ("hang", "crash", "boot-crash")
+                           and r["t_ms"] - WDT_MS - 2000 <= t <= r["t_ms"]
                            for k, t in self.faults):
                     self._fail("a watchdog reset at %d ms with no hang before it" % r["t_ms"])
         for k, t in self.faults:
@@ -185,7 +230,7 @@ class Monitor:
                     if not any(k2 == "power-cut" and t <= t2 <= t + WDT_MS for k2, t2 in self.faults):
                         self._fail("a hang at %d ms was not reset by the watchdog" % t)
         feeds = self.pod.board.wdt_feeds
-        quiet = (len(resets) == self._resets_seen
+        quiet = (len(resets) == self._resets_seen and self._down_from is None
                  and not any(self._checked_t - WDT_MS <= t <= self.now for _, t in self.faults))
         span = self.now - self._checked_t
         if quiet and span >= 2000 and feeds - self._feeds < span // 200:

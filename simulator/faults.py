@@ -37,6 +37,11 @@ def _feed_in_chunks(pod, data: bytes) -> None:
 
 def apply(pod, kind: str, arg: int = 0) -> None:
     b = pod.board
+    if kind in ("hang", "crash") and not pod.running:
+        # the firmware is not running (the board is booting, or sits at the REPL after an
+        # error): the fault happens once it runs again
+        pod.board.schedule(b.us + 50000, lambda: apply(pod, kind, arg))
+        return
     if kind == "button":
         pod.press(pod.now_ms, 120)
     elif kind == "hang":

@@ -121,6 +121,7 @@ class Sandbox:
         sys_mod.stderr = self.console  # type: ignore[attr-defined]
         sys_mod.stdin = serialsim.Stream(board)  # type: ignore[attr-defined]
         sys_mod.print_exception = self._print_exception  # type: ignore[attr-defined]
+        sys_mod.modules = self.modules  # type: ignore[attr-defined]
         sys_mod.platform = "esp32"  # type: ignore[attr-defined]
         sys_mod.maxsize = 2**31 - 1  # type: ignore[attr-defined]
         sys_mod.implementation = types.SimpleNamespace(name="micropython", version=(1, 29, 0))  # type: ignore[attr-defined]

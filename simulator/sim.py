@@ -136,6 +136,7 @@ class SimPod:
         self._open_wake: Wake | None = None
         self.boot_crashes = 0
         self.booted = 0
+        self.running = False  # firmware code is running (not booting, not off)
         self._go = threading.Semaphore(0)
         self._paused = threading.Semaphore(0)
         self._output()
@@ -301,16 +302,27 @@ class SimPod:
     # -- running -------------------------------------------------------------------------------
     def _boot_once(self) -> None:
         b = self.board
+        self.running = False
         b.advance_us(BOOT_DELAY_MS * 1000)
         b.start_boot()
+        self.running = True
         self.booted += 1
         sb = Sandbox(self.fw_dir, b, self.fs)
-        sb.run_file("boot.py")
+        # As on the board: an error in boot.py is printed and main.py still runs; an error
+        # escaping main.py is printed and the board sits at the REPL, where only a running
+        # watchdog (or a person) resets it.
+        try:
+            sb.run_file("boot.py")
+        except Exception as e:  # noqa: BLE001
+            sb._print_exception(e)
         if self.boot_crashes > 0:
             self.boot_crashes -= 1
-            b.schedule(b.us + 50000, _raise_boot_crash)
-        sb.run_file("main.py")
-        # main.py returned: the board sits at the REPL until its watchdog (if any) resets it.
+            b.schedule(b.us + 50000, self._boot_crash)
+        try:
+            sb.run_file("main.py")
+        except Exception as e:  # noqa: BLE001
+            sb._print_exception(e)
+        self.running = False  # at the REPL: nothing of the firmware runs
         b.hang()
 
     def advance_to(self, t_ms: int) -> None:
@@ -393,12 +405,18 @@ class SimPod:
 
     _reboot_cause: int | None = None
 
+    def _boot_crash(self) -> None:
+        if self.running:
+            raise RuntimeError("injected fault: crash during boot")
+
     def _reset(self, cause: int) -> None:
+        self.running = False
         self.res.resets.append({"t_ms": self.now_ms, "cause": simstate.CAUSE_NAMES[cause]})
         self.state = "BOOT"
         self._reboot_cause = cause
 
     def _power_cut(self, off_ms: int) -> None:
+        self.running = False
         b = self.board
         self.state = "OFF"
         b.reboot(simstate.PWRON_RESET)
@@ -438,5 +456,4 @@ def _first_on(log: list[tuple[int, bool]], since: int) -> int | None:
     return since if on_at_since else None
 
 
-def _raise_boot_crash():
-    raise RuntimeError("injected fault: crash during boot")
+

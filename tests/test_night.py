@@ -177,3 +177,16 @@ def test_cli_rejects_bad_input_clearly(tmp_path):
     bad.write_text(json.dumps({"version": 1, "wake": {"at": "07:00", "sunrise_min": 90}}))
     p = run_cli("night", "--program", str(bad))
     assert p.returncode != 0 and "wake.sunrise_min: 90 is above the maximum 60" in p.stderr
+
+
+def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
+    """boot.py arms the watchdog before reading anything from flash, with the board's timeout."""
+    import re
+
+    from simulator import FIRMWARE_DIR
+    from simulator.sim import firmware_module
+    src = (FIRMWARE_DIR / "boot.py").read_text()
+    code = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert code[0] == "import machine" and code[1].startswith("machine.WDT(")
+    m = re.search(r"machine\.WDT\(timeout=(\d+)\)", code[1])
+    assert m and int(m.group(1)) == firmware_module("pod.board").WDT_TIMEOUT_MS

@@ -2,12 +2,13 @@
 # super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
 import gc
 import json
+import sys
 import time
 
 import machine
 from micropython import const
 
-from pod import board, core, hr, program
+from pod import board, core, hr
 from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.link import Link
 from pod.marker import Marker
@@ -33,14 +34,30 @@ def _load_json(name):
 
 
 def load_plan():
-    """The stored program if it is valid, else the built-in default. Never raises."""
-    prog = _load_json(PROGRAM_FILE)
-    if prog is not None:
-        try:
-            return program.load(prog), "file"
-        except ValueError:
-            pass
-    return program.load(program.DEFAULT), "default"
+    """The stored program if it is valid, else the built-in default. Never raises.
+
+    The validator is only needed here, so its module is dropped again afterwards: on a small
+    heap its bytecode is worth more as free memory for the night."""
+    from pod import program
+    try:
+        prog = _load_json(PROGRAM_FILE)
+        if prog is not None:
+            try:
+                return program.load(prog), "file"
+            except ValueError:
+                pass
+        return program.load(program.DEFAULT), "default"
+    finally:
+        _forget("pod.program")
+
+
+def _forget(name):
+    """Unload a firmware module so the garbage collector can take its code back."""
+    sys.modules.pop(name, None)
+    pkg, _, leaf = name.rpartition(".")
+    parent = sys.modules.get(pkg)
+    if parent is not None and leaf in parent.__dict__:
+        delattr(parent, leaf)
 
 
 def load_settings():

@@ -62,11 +62,6 @@ def verdict():
     return m
 
 
-def start_watchdog():
-    """Started in boot.py, so even a hang while importing the firmware ends in a reset."""
-    return machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-
-
 def crash(exc):
     """Last resort after an exception escaped main: wake first, then record and restart.
 
@@ -83,7 +78,7 @@ def crash(exc):
         m.save()
     try:
         sys.print_exception(exc)  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001
+        time.sleep_ms(500)  # let the message out and the alarm be heard before the reset
+    except Exception:  # noqa: BLE001 - a second failure must not stop the reset
         pass
-    time.sleep_ms(500)
     machine.reset()

@@ -1,0 +1,119 @@
+"""Each safety invariant is shown able to fail: a deliberately broken copy of the firmware is
+run through the scenario that the invariant guards, and the safety monitor must catch it,
+while the real firmware passes the very same scenario."""
+import json
+import shutil
+
+import pytest
+
+from simulator import FIRMWARE_DIR
+from simulator.failsafe import Monitor
+from simulator.sim import SimPod
+
+M = 60 * 1000
+H = 60 * M
+
+
+def broken_copy(tmp_path, patches):
+    """A copy of firmware/ with each (file, old, new) text replacement applied exactly once."""
+    dst = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, dst)
+    for rel, old, new in patches:
+        p = dst / rel
+        src = p.read_text()
+        assert src.count(old) == 1, "the variant no longer applies to %s: %r" % (rel, old)
+        p.write_text(src.replace(old, new))
+    return dst
+
+
+def night(fw_dir, clock="05:50", settings=None, program=None):
+    pod = SimPod(fw_dir=fw_dir, start_clock=clock)
+    if settings is not None:
+        pod.fs.path("settings.json").write_text(json.dumps(settings))
+    if program is not None:
+        pod.fs.path("program.json").write_text(json.dumps(program))
+    mon = Monitor(pod)
+    mon.advance(3000)
+    mon.long_press()  # start the night
+    mon.advance(10 * M)
+    return pod, mon
+
+
+def hang_scenario(fw_dir):
+    pod, mon = night(fw_dir)
+    mon.fault("hang")
+    mon.advance(30000)
+    pod.close()
+    return mon.violations
+
+
+def tap_during_alarm_scenario(fw_dir):
+    pod, mon = night(fw_dir)
+    mon.fault("hang")
+    mon.advance(30000)
+    mon.tap()
+    mon.advance(5000)
+    pod.close()
+    return mon.violations
+
+
+def crash_scenario(fw_dir):
+    pod, mon = night(fw_dir)
+    mon.fault("crash")
+    mon.advance(30000)
+    pod.close()
+    return mon.violations
+
+
+def endless_program_scenario(fw_dir):
+    # Wake at 05:45 set at 05:50 is nearly a day away: only the cap can end this session.
+    pod, mon = night(fw_dir, clock="05:50", settings={"cap_min": 100000},
+                     program={"version": 1, "wake": {"at": "05:45"}})
+    for _ in range(13):
+        mon.advance(H)
+    pod.close()
+    return mon.violations
+
+
+VARIANTS = {
+    "feed the watchdog from a timer": (
+        [("pod/app.py", "        if self._healthy(now):\n            self.wdt.feed()\n", ""),
+         ("pod/app.py", "        self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)\n",
+          "        self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)\n"
+          "        self._feeder = machine.Timer(0, mode=machine.Timer.PERIODIC, period=1000,\n"
+          "                                     callback=lambda t: self.wdt.feed())\n")],
+        hang_scenario, "not reset by the watchdog"),
+    "skip the boot-time verdict": (
+        [("boot.py", "early.verdict()\n", "")],
+        hang_scenario, "not lit"),
+    "let a program or setting disable the cap": (
+        [("pod/core.py", "        self.cap_ms = max(3600000, min(CAP_MAX_MS, cap_ms))",
+          "        self.cap_ms = cap_ms"),
+         ("pod/core.py", "        target = min(target, self.settings.cap_ms - 60000)", "")],
+        endless_program_scenario, "12-hour cap"),
+    "a tap ends the fail-safe alarm": (
+        [("pod/core.py", "            elif st != ALARM:\n",
+          "            elif st == ALARM:\n                self._to(AWAKE, now, R_NONE)\n"
+          "            else:\n")],
+        tap_during_alarm_scenario, "no acknowledgement"),
+    "the crash handler leaves the wake to the watchdog": (
+        [("main.py", "    early.crash(e)\n",
+          "    import time\n\n    while True:  # wait for the watchdog\n        time.sleep_ms(100)\n")],
+        crash_scenario, "not lit"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_broken_variant_is_caught(tmp_path, name):
+    patches, scenario, expected = VARIANTS[name]
+    violations = scenario(broken_copy(tmp_path, patches))
+    assert any(expected in v for v in violations), (name, violations)
+
+
+SCENARIOS = {f.__name__: f for f in (hang_scenario, tap_during_alarm_scenario, crash_scenario,
+                                      endless_program_scenario)}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_real_firmware_passes_the_same_scenario(name):
+    assert SCENARIOS[name](FIRMWARE_DIR) == []

@@ -1,0 +1,138 @@
+"""Property tests of the wake fail-safe: hypothesis drives a whole simulated pod (the real
+firmware on the fake board) through random programs and random interleavings of time, button
+presses, heart-rate changes and every fault kind, and checks the safety invariants after every
+step. `make soak` runs the same machine with the deep profile (HYPOTHESIS_PROFILE=deep)."""
+import os
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from simulator.failsafe import Monitor
+from simulator.sim import SimPod
+
+settings.register_profile(
+    "quick", max_examples=int(os.environ.get("POD_PROPERTY_EXAMPLES", "8")),
+    stateful_step_count=12, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "deep", max_examples=int(os.environ.get("POD_PROPERTY_EXAMPLES", "300")),
+    stateful_step_count=40, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+M = 60 * 1000
+
+
+@st.composite
+def programs(draw):
+    """Valid sleep programs, short enough that a few steps cover a whole night."""
+    wake = {"sunrise_min": draw(st.integers(15, 30)), "sound_lead_min": draw(st.integers(0, 15))}
+    if draw(st.booleans()):
+        wake["after_min"] = draw(st.integers(20, 180))
+    else:
+        wake["at"] = "%02d:%02d" % (draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45])))
+    return {
+        "version": 1,
+        "wind_down": {"minutes": draw(st.integers(0, 30)),
+                      "breaths_per_min": draw(st.sampled_from([0, 6]))},
+        "sleep": {"hr_hold_s": draw(st.sampled_from([10, 30, 60])),
+                  "no_signal_min": draw(st.integers(1, 10)),
+                  "night_light": draw(st.sampled_from([0, 5]))},
+        "wake": wake,
+    }
+
+
+class PodUnderFaults(RuleBasedStateMachine):
+    @initialize(program=programs(), clock=st.sampled_from(["22:30", "05:50", "13:10"]),
+                seed=st.integers(1, 1000))
+    def start_night(self, program, clock, seed):
+        self.pod = SimPod(start_clock=clock, seed=seed)
+        import json
+        self.pod.fs.path("program.json").write_text(json.dumps(program))
+        self.mon = Monitor(self.pod, hold_ms=program["sleep"]["hr_hold_s"] * 1000,
+                           grace_ms=program["sleep"]["no_signal_min"] * M)
+        self.mon.advance(3000)
+        self.mon.long_press()  # get into bed: hold the button to start the night
+        self.mon.advance(5000)
+
+    def teardown(self):
+        if hasattr(self, "pod"):
+            self.pod.close()
+
+    # Every rule acts, then lets some time pass, so that a handful of steps covers a night.
+    LATER = st.sampled_from([300, 3000, 20000, 90000, 10 * M, 45 * M])
+
+    @rule(ms=st.sampled_from([10 * M, 45 * M, 90 * M]))
+    def time_passes(self, ms):
+        self.mon.advance(ms)
+
+    @rule(then=LATER)
+    def tap(self, then):
+        self.mon.tap()
+        self.mon.advance(then)
+
+    @rule(then=LATER)
+    def hold_button(self, then):
+        self.mon.long_press()
+        self.mon.advance(max(then, 3000))
+
+    @rule(kind=st.sampled_from(["hang", "crash", "corrupt-program"]), then=LATER)
+    def software_fault(self, kind, then):
+        self.mon.fault(kind)
+        self.mon.advance(then)
+
+    @rule(seconds=st.sampled_from([1, 5, 60]), then=LATER)
+    def power_cut(self, seconds, then):
+        self.mon.fault("power-cut", seconds)
+        self.mon.advance(then)
+
+    @rule(k=st.sampled_from([1, 3]), then=LATER)
+    def boot_crashes(self, k, then):
+        self.mon.fault("boot-crash", k)
+        self.mon.advance(then)
+
+    @rule(kind=st.sampled_from(["hr-low", "hr-high", "sensor-off", "i2c-dead"]), then=LATER)
+    def sensor_fault(self, kind, then):
+        self.mon.fault(kind)
+        self.mon.advance(then)
+
+    @precondition(lambda self: self.pod.sleeper.override or not self.pod.sleeper.contact
+                  or self.pod.board.i2c_fault)
+    @rule(then=LATER)
+    def sensor_recovers(self, then):
+        self.mon.heal_sensor()
+        self.mon.advance(then)
+
+    @invariant()
+    def every_wake_deadline_holds(self):
+        """Every trigger is followed by light (and sound, for the fail-safe ones) by its
+        deadline: a press within 250 ms, a crash within 1 s, a hang within the watchdog time
+        plus 1 s, a power cut within 1 s of power returning, a heart rate out of band within
+        the hold time plus 1 s, no signal while asleep within the grace time plus 1 s."""
+        assert not [v for v in self.mon.violations if "not lit" in v or "not sounding" in v], \
+            self.mon.violations
+
+    @invariant()
+    def alarm_is_sticky_until_acknowledged(self):
+        """A fail-safe alarm ends only when a person acknowledges it (a long press)."""
+        assert not [v for v in self.mon.violations if "acknowledgement" in v], self.mon.violations
+
+    @invariant()
+    def watchdog_is_fed_only_by_a_healthy_loop(self):
+        """A healthy loop keeps feeding the watchdog, and only a stuck loop is ever reset."""
+        assert not [v for v in self.mon.violations if "watchdog" in v or "fed" in v], \
+            self.mon.violations
+
+    @invariant()
+    def no_session_outlives_the_cap(self):
+        """No session, whatever its program, runs past the 12-hour cap."""
+        assert not [v for v in self.mon.violations if "cap" in v], self.mon.violations
+
+    @invariant()
+    def nothing_else_went_wrong(self):
+        """Every check of the monitor holds (the four above cover its kinds)."""
+        assert not self.mon.violations, self.mon.violations
+
+
+TestPodUnderFaults = PodUnderFaults.TestCase
