@@ -102,8 +102,9 @@ class Monitor:
                 due = t + 3 * 1300 + 600 + BOOT_MS
             elif self.active():
                 due = t + (k + 1) * 1300 + BOOT_MS
-        elif kind in ("hr-low", "hr-high") and self._fw_state in SESSION_STATES:
-            due = t + self.hold_ms + 1000
+        elif kind in ("hr-low", "hr-high") and self._fw_state in SESSION_STATES \
+                and self.pod.sleeper.contact and not self.pod.board.i2c_fault:
+            due = t + self.hold_ms + 1000  # (a rate nobody can measure is a no-signal case)
         if due is not None:
             due += wait
         if kind in DISRUPTIVE:
@@ -122,11 +123,28 @@ class Monitor:
             self._power_cuts.append(t)
             self._power_back = max(self._power_back, t + (arg or 5) * 1000)
         if kind in ("sensor-off", "i2c-dead"):
+            # the rate cannot be measured any more: its wake becomes the no-signal one
+            self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
         elif due is not None:
             self.obligations.append(Obligation(kind, t, due, kind=kind))
         self.faults.append((kind, t + wait))
         self.pod.inject(kind, t, arg)
+
+    def serial(self, cmd: str) -> None:
+        """A command over the serial link, as a host would send it (a newline first, to end
+        any half line left by garbage). `wake` must light the pod within 250 ms; `ack` is an
+        acknowledgement; `start` and `stop` are a person's choices."""
+        t = self.now
+        self.user.append(t)
+        if cmd == "ack":
+            self.acks.append(t)
+        recent_garbage = any(k == "serial-garbage" and t - 3000 <= ft <= t
+                             for k, ft in self.faults)
+        if cmd == "wake" and self._down_from is None and not recent_garbage:
+            self.obligations.append(Obligation("serial wake", t, t + BUTTON_MS, sound=False))
+        self.pod.send(b"\n")
+        self.pod.send({"id": len(self.user), "cmd": cmd})
 
     def heal_sensor(self) -> None:
         """The heart-rate signal comes back to normal: pending heart-rate wakes are off."""

@@ -1,6 +1,6 @@
 """Property tests of the wake fail-safe: hypothesis drives a whole simulated pod (the real
 firmware on the fake board) through random programs and random interleavings of time, button
-presses, heart-rate changes and every fault kind, and checks the safety invariants after every
+presses, serial commands, heart-rate changes and every fault kind, and checks the safety invariants after every
 step. `make soak` runs the same machine with the deep profile (HYPOTHESIS_PROFILE=deep)."""
 import os
 
@@ -77,7 +77,13 @@ class PodUnderFaults(RuleBasedStateMachine):
         self.mon.long_press()
         self.mon.advance(max(then, 3000))
 
-    @rule(kind=st.sampled_from(["hang", "crash", "corrupt-program"]), then=LATER)
+    @rule(cmd=st.sampled_from(["wake", "ack", "start", "stop"]), then=LATER)
+    def serial_command(self, cmd, then):
+        self.mon.serial(cmd)
+        self.mon.advance(then)
+
+    @rule(kind=st.sampled_from(["hang", "crash", "corrupt-program", "serial-garbage"]),
+          then=LATER)
     def software_fault(self, kind, then):
         self.mon.fault(kind)
         self.mon.advance(then)
@@ -107,7 +113,7 @@ class PodUnderFaults(RuleBasedStateMachine):
     @invariant()
     def every_wake_deadline_holds(self):
         """Every trigger is followed by light (and sound, for the fail-safe ones) by its
-        deadline: a press within 250 ms, a crash within 1 s, a hang within the watchdog time
+        deadline: a press or a serial wake within 250 ms, a crash within 1 s, a hang within the watchdog time
         plus 1 s, a power cut within 1 s of power returning, a heart rate out of band within
         the hold time plus 1 s, no signal while asleep within the grace time plus 1 s."""
         assert not [v for v in self.mon.violations if "not lit" in v or "not sounding" in v], \
@@ -115,7 +121,7 @@ class PodUnderFaults(RuleBasedStateMachine):
 
     @invariant()
     def alarm_is_sticky_until_acknowledged(self):
-        """A fail-safe alarm ends only when a person acknowledges it (a long press)."""
+        """A fail-safe alarm ends only when a person acknowledges it (a long press or `ack`)."""
         assert not [v for v in self.mon.violations if "acknowledgement" in v], self.mon.violations
 
     @invariant()
