@@ -70,7 +70,13 @@ bench-hr: venv
 	$(BIN)/python -m simulator.bench_hr
 
 soak: venv
-	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q tests -k property
+	@mkdir -p build; rm -f build/soak-stats.txt; start=$$(date +%s); \
+	HYPOTHESIS_PROFILE=deep POD_SOAK_STATS=build/soak-stats.txt \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_property_failsafe.py; rc=$$?; \
+	end=$$(date +%s); \
+	$(BIN)/python -c "import sys; ms=[int(x) for x in open('build/soak-stats.txt')]; w=max(1,$$end-$$start); \
+	print('soak: %d examples (simulated nights), %.0f simulated hours, %d s wall, %.2f examples/s' \
+	% (len(ms), sum(ms)/3.6e6, w, len(ms)/w))"; exit $$rc
 
 clean:
 	rm -rf $(VENV) build night.png .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -23,6 +23,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 M = 60 * 1000
 
+# With POD_SOAK_STATS=FILE, each example appends its simulated length (ms) to FILE, so
+# `make soak` can report how many nights and simulated hours it checked.
+_STATS = os.environ.get("POD_SOAK_STATS")
+
 
 @st.composite
 def programs(draw):
@@ -59,6 +63,9 @@ class PodUnderFaults(RuleBasedStateMachine):
     def teardown(self):
         if hasattr(self, "pod"):
             self.pod.close()
+            if _STATS:
+                with open(_STATS, "a") as f:
+                    f.write("%d\n" % self.pod.now_ms)
 
     # Every rule acts, then lets some time pass, so that a handful of steps covers a night.
     LATER = st.sampled_from([300, 3000, 20000, 90000, 10 * M, 45 * M])
