@@ -228,3 +228,26 @@ def test_alarm_strip_pattern_alternates_and_stays_bright(fw):
     b = pod.step(600, inp)
     second = (b.r, b.g, b.b, b.r2, b.g2, b.b2)
     assert first != second and first[:3] == second[3:] and lit(fw, b)
+
+
+def test_start_is_refused_during_a_night_so_the_cap_clock_is_not_reset(fw):
+    c = fw.core
+    pod, inp = make(fw)
+    inp.cmd = c.CMD_START
+    pod.step(0, inp)
+    t0 = pod.t_session
+    inp.cmd = c.CMD_START
+    out = pod.step(3600 * 1000, inp)
+    assert not out.cmd_ok and pod.t_session == t0 and pod.state == c.SLEEP
+
+
+def test_estimator_calls_a_pulse_below_30_bpm_too_slow(fw):
+    """Beats slower than the estimator will put a number on still start an hr_low run."""
+    from simulator.hw.sleeper import Sleeper
+    s = Sleeper(2)
+    s.override = 24.0
+    e = fw.hr.Estimator(25)
+    e.set_band(40, 130)
+    for i in range(25 * 40):
+        e.add(s.sample(i * 40)[1])
+    assert e.oob == 1 and e.bad_ms() > 30000 and e.bpm10() == -1

@@ -177,3 +177,27 @@ def test_fake_ticks_wrap_like_micropython(board):
     board.advance_us(100000)
     b = t.ticks_ms()
     assert b < a and t.ticks_diff(b, a) == 100 and t.ticks_add(a, 100) == b
+
+
+def test_release_bounce_is_not_a_second_press(board):
+    """Holding the button and letting go with a bouncy contact is one press, not two."""
+    drivers = load(board, "pod.drivers")
+    machine = board.sandbox.fakes["machine"]
+    btn = drivers.Button(machine.Pin(27, machine.Pin.IN, machine.Pin.PULL_UP))
+    board.set_input(27, 0)
+    presses = int(btn.take())
+    for _ in range(25):  # held for 2.5 s, the loop polling every 100 ms
+        board.advance_us(100000)
+        btn.held_ms(board.ticks_ms())
+    board.set_input(27, 1)
+    for _ in range(3):   # release bounce
+        board.advance_us(2000)
+        board.set_input(27, 0)
+        board.set_input(27, 1)
+    for _ in range(3):
+        board.advance_us(100000)
+        btn.held_ms(board.ticks_ms())
+        presses += btn.take()
+    assert presses == 1
+    board.set_input(27, 0)  # a real second press, once settled, counts
+    assert btn.take()

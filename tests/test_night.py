@@ -190,3 +190,15 @@ def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
     assert code[0] == "import machine" and code[1].startswith("machine.WDT(")
     m = re.search(r"machine\.WDT\(timeout=(\d+)\)", code[1])
     assert m and int(m.group(1)) == firmware_module("pod.board").WDT_TIMEOUT_MS
+
+
+def test_an_unset_clock_falls_back_to_a_wake_after_8_hours():
+    """After power-on an ESP32's clock reads 2000-01-01: a wake "at 07:00" must not trust it."""
+    from simulator.sim import SimPod
+    pod = SimPod(start_clock="22:30")
+    pod.board.rtc_set(4 * 3600)  # 2000-01-01 04:00, as if never set
+    pod.press(5000, 2600)
+    res = pod.run(9 * H)
+    [wake] = res.wakes
+    assert wake.reason == "scheduled"
+    assert abs(wake.lit_ms - (7600 + 8 * H)) <= 2000  # 8 h after the night started

@@ -155,7 +155,11 @@ class App:
         self._event("boot")
 
     def clock_s(self):
+        """Seconds since midnight, or -1 while the clock has not been set: an ESP32 starts at
+        2000-01-01 after power-on, and a wake "at" a time of day must not trust that."""
         dt = self.rtc.datetime()
+        if dt[0] < 2024:
+            return -1
         return dt[4] * 3600 + dt[5] * 60 + dt[6]
 
     def run(self):

@@ -208,6 +208,8 @@ class Pod:
         if st == ALARM:  # start/stop cannot skip the acknowledgement
             return False
         if c == CMD_START:
+            if in_session(st):  # restarting would restart the cap's clock too
+                return False
             self.start(now, inp.clock_s)
             return True
         if c == CMD_STOP:

@@ -4,9 +4,6 @@ import time
 
 import machine
 import neopixel
-from micropython import const
-
-_DEBOUNCE_MS = const(40)
 
 
 class Strip:
@@ -83,22 +80,26 @@ class Buzzer:
 
 
 class Button:
-    """Momentary switch to ground. The interrupt only latches; the loop reads the latch."""
+    """Momentary switch to ground. The interrupt only latches; the loop reads the latch.
+
+    A press counts only once the loop has seen the button up on two ticks in a row since the
+    last one, so contact bounce on the press or on the release never makes a second press
+    (and no timestamps are compared, so nothing goes stale however long the pod runs)."""
 
     def __init__(self, pin):
         self.pin = pin
         self.latched = False
-        self._t_irq = time.ticks_ms()
+        self._settled = pin.value() == 1  # up long enough for the next falling edge to count
+        self._up_seen = False
         self._down = False
         self._t_down = 0
         self._isr = self._on_edge  # bind once: no allocation in the interrupt
         pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=self._isr)
 
     def _on_edge(self, _pin):
-        t = time.ticks_ms()
-        if time.ticks_diff(t, self._t_irq) > _DEBOUNCE_MS:
+        if self._settled:
+            self._settled = False
             self.latched = True
-        self._t_irq = t
 
     def take(self):
         """True once for each press since the last call."""
@@ -111,7 +112,12 @@ class Button:
         """How long the button has been held down, 0 when released."""
         if self.pin.value():
             self._down = False
+            if self._up_seen:
+                self._settled = True
+            self._up_seen = True
             return 0
+        self._up_seen = False
+        self._settled = False
         if not self._down:
             self._down = True
             self._t_down = now

@@ -131,11 +131,14 @@ class Estimator:
                 # the peak was one sample ago; intervals are timed to 1/16 sample
                 iv = ((since - 1) * 16 + frac - self.frac) * 1000 // (16 * fs)
                 if iv >= _MIN_IV_MS:
-                    if self.have_beat and iv <= _MAX_IV_MS:
-                        self._iv[self.head] = iv
-                        self.head = (self.head + 1) % _RING
-                        if self.count < _RING:
-                            self.count += 1
+                    if self.have_beat:
+                        if iv <= _MAX_IV_MS:
+                            self._iv[self.head] = iv
+                            self.head = (self.head + 1) % _RING
+                            if self.count < _RING:
+                                self.count += 1
+                        else:  # slower than 30 bpm: no rate to give, but surely too slow
+                            self.count = 0
                         d = 1 if iv > self.iv_slow else (2 if iv < self.iv_fast else 0)
                         if d == 0:
                             self.inband += 1

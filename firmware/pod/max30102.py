@@ -1,6 +1,7 @@
 # MAX30102 pulse-oximeter driver over machine.I2C.
 # Reads the FIFO by its pointers in one burst into a buffer made once; decodes into arrays made
 # once. I2C errors surface as OSError: the caller (pod.heart) counts them and re-initialises.
+import time
 from array import array
 
 from micropython import const
@@ -60,8 +61,11 @@ class MAX30102:
             raise OSError(19)  # ENODEV: something else answers at this address
         self._write(_REG_MODE_CONFIG, _MODE_RESET)
         for _ in range(10):  # the reset bit clears itself within about 1 ms
+            time.sleep_ms(1)
             if not self._read(_REG_MODE_CONFIG) & _MODE_RESET:
                 break
+        else:
+            raise OSError(5)  # EIO: the part did not come out of reset
         self._write(_REG_FIFO_CONFIG, _FIFO_AVE4_ROLL)
         self._write(_REG_SPO2_CONFIG, _SPO2_4096NA_100SPS_411US)
         self._write(_REG_LED1_PA, _LED_7MA)
