@@ -3,6 +3,7 @@
 from pod import early
 
 try:
+    early.safe_mode_if_boot_loop()  # before the application is even imported
     from pod import app
 
     app.main()

@@ -202,3 +202,22 @@ def test_an_unset_clock_falls_back_to_a_wake_after_8_hours():
     [wake] = res.wakes
     assert wake.reason == "scheduled"
     assert abs(after(wake.lit_ms, 7600 + 8 * H)) <= 2000  # 8 h after the night started
+
+
+def test_firmware_that_cannot_even_import_still_reaches_safe_mode(tmp_path):
+    """A bad upload (pod/app.py fails to import) crash-loops, and the boot-loop safe mode,
+    which lives outside the application, takes over: lit and sounding within seconds."""
+    import shutil
+
+    from simulator import FIRMWARE_DIR
+    from simulator.sim import SimPod
+    fw = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, fw)
+    (fw / "pod" / "app.py").write_text('raise ImportError("a half-written upload")\n')
+    pod = SimPod(fw_dir=fw)
+    pod.keep_console = True
+    pod.advance_to(12000)  # boots that each crash on the import, then safe mode
+    assert any('"ev":"safe_mode"' in line for line in pod.console)
+    assert pod.lit() and any(on for _, on in pod._sound_log)
+    assert [r["cause"] for r in pod.res.resets][:3] == ["hard", "hard", "hard"]
+    pod.close()

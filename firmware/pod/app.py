@@ -13,7 +13,7 @@ from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
-from pod.reasons import R_BOOT_LOOP, REASON_NAMES
+from pod.reasons import REASON_NAMES
 
 PROGRAM_FILE = "program.json"
 SETTINGS_FILE = "settings.json"
@@ -244,43 +244,6 @@ class App:
                   "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
 
 
-def safe_mode():
-    """Boot loop: lights up and sounds the wake pattern, feeds the watchdog, runs nothing else.
-
-    A long press (or a power cycle) clears it."""
-    from pod import early, sound
-    early.lights_on()
-    wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-    buz = machine.PWM(machine.Pin(board.BUZZER_PIN), freq=2400, duty_u16=32768)
-    btn = machine.Pin(board.BUTTON_PIN, machine.Pin.IN, machine.Pin.PULL_UP)
-    print('{"t":"evt","ev":"safe_mode","state":"ALARM","reason":"boot_loop"}')
-    t0 = time.ticks_ms()
-    held = 0
-    while True:
-        now = time.ticks_ms()
-        tone = sound.alarm_tone(time.ticks_diff(now, t0))
-        if tone:
-            buz.freq(tone)
-            buz.duty_u16(32768)
-        else:
-            buz.duty_u16(0)
-        held = held + 50 if not btn.value() else 0
-        if held >= core.LONG_PRESS_MS:
-            m = Marker()
-            m.failed_boots = 0
-            m.active = 0
-            m.reason = 0
-            m.deliberate = 1
-            m.save()
-            Marker.set_flash(False)
-            machine.reset()
-        wdt.feed()
-        time.sleep_ms(50)
-
-
 def main():
-    m = Marker()
-    if m.valid and m.reason == R_BOOT_LOOP:
-        safe_mode()
     gc.collect()  # the imports' garbage gone before the long-lived objects: less fragmentation
     App().run()

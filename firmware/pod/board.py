@@ -13,4 +13,5 @@ I2C_FREQ = const(400000)
 HR_ADDR = const(0x57)      # MAX30102 I2C address
 
 WDT_TIMEOUT_MS = const(5000)
+LONG_PRESS_MS = const(2000)  # holding the button this long: start, switch off, acknowledge
 LOOP_MS = const(100)       # super-loop period

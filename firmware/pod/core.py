@@ -3,7 +3,7 @@
 # and the speaker should do. Times are ticks in ms (they wrap at 2**30, like time.ticks_ms()).
 from micropython import const
 
-from pod import light, sound
+from pod import board, light, sound
 
 # States
 IDLE = const(0)
@@ -33,7 +33,7 @@ CMD_ACK = const(2)
 CMD_START = const(3)
 CMD_STOP = const(4)
 
-LONG_PRESS_MS = const(2000)
+LONG_PRESS_MS = board.LONG_PRESS_MS
 # The session cap: no program or setting can raise it past this or turn it off.
 CAP_MAX_MS = const(12 * 3600 * 1000)
 _DAY_S = const(86400)
