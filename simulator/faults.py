@@ -37,6 +37,8 @@ def _feed_in_chunks(pod, data: bytes) -> None:
 
 def apply(pod, kind: str, arg: int = 0) -> None:
     b = pod.board
+    if kind in ("hang", "crash") and b.hung:
+        return  # already stuck: no code runs that could hang again or raise
     if kind in ("hang", "crash") and not pod.running:
         # the firmware is not running (the board is booting, or sits at the REPL after an
         # error): the fault happens once it runs again

@@ -406,7 +406,7 @@ class SimPod:
     _reboot_cause: int | None = None
 
     def _boot_crash(self) -> None:
-        if self.running:
+        if self.running and not self.board.hung:
             raise RuntimeError("injected fault: crash during boot")
 
     def _reset(self, cause: int) -> None:

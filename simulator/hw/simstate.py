@@ -96,6 +96,7 @@ class Board:
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
         self.i2c_fault = ""       # "", "nack" or "stuck"
         self.i2c_errors = 0
+        self.hung = False         # stuck in hang(): only a reset or power loss ends it
         self.timers = []          # running machine.Timer objects, stopped by a reset
         self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware
         self.rx_max = RX_MAX      # what the receive buffer holds (0: no limit)
@@ -143,7 +144,9 @@ class Board:
             ev[2]()
 
     def hang(self):
-        """The firmware is stuck (a call never returns): time runs on until something resets."""
+        """The firmware is stuck (a call never returns): time runs on until something resets.
+        While stuck, no firmware code runs, so nothing can raise inside it (see `hung`)."""
+        self.hung = True
         while True:
             self.advance_us(1000000)
 
@@ -206,6 +209,7 @@ class Board:
     def reboot(self, cause):
         """Hardware state after a reset: pins, PWM, watchdog and IRQs back to power-on."""
         self.reset_cause = cause
+        self.hung = False
         self.wdt_timeout_ms = 0
         self.wdt_deadline = -1
         for p in self.pins.values():
