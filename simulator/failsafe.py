@@ -94,7 +94,7 @@ class Monitor:
             due = t + WDT_MS + BOOT_MS
         elif kind == "crash" and self.active():
             due = t + CRASH_MS
-        elif kind == "power-cut" and self.active():
+        elif kind == "power-cut" and self.active() and t >= self._power_back:
             due = t + (arg or 5) * 1000 + BOOT_MS
         elif kind == "boot-crash":
             k = arg or 3
@@ -127,9 +127,9 @@ class Monitor:
                 keep.append(o)
             self.obligations = keep
             self._down_from = t
-        if kind == "power-cut":
+        if kind == "power-cut" and t >= self._power_back:  # (a cut while off changes nothing)
             self._power_cuts.append(t)
-            self._power_back = max(self._power_back, t + (arg or 5) * 1000)
+            self._power_back = t + (arg or 5) * 1000
         if kind in ("sensor-off", "i2c-dead"):
             # the rate cannot be measured any more: its wake becomes the no-signal one
             self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]

@@ -178,11 +178,12 @@ class Sandbox:
         if path.name == "__init__.py":
             mod.__path__ = [str(path.parent)]  # type: ignore[attr-defined]
         self.modules[name] = mod
-        self.board.advance_us(IMPORT_MS * 1000)
         try:
+            self.board.advance_us(IMPORT_MS * 1000)
             exec(code, mod.__dict__)
-        except Exception:
-            del self.modules[name]
+        except BaseException:
+            # as MicroPython does: a module whose import failed is not left half-made
+            self.modules.pop(name, None)
             raise
         if parent is not None:
             setattr(parent, leaf, mod)

@@ -84,7 +84,8 @@ VARIANTS = {
           "                                     callback=lambda t: self.wdt.feed())\n")],
         hang_scenario, "not reset by the watchdog"),
     "skip the boot-time verdict": (
-        [("boot.py", "early.verdict()\n", "")],
+        [("boot.py", "early.verdict()\n", ""),
+         ("pod/early.py", "    if not _done:\n        verdict()\n", "    return\n")],
         hang_scenario, "not lit"),
     "let a program or setting disable the cap": (
         [("pod/core.py", "        self.cap_ms = max(3600000, min(CAP_MAX_MS, cap_ms))",

@@ -221,3 +221,16 @@ def test_firmware_that_cannot_even_import_still_reaches_safe_mode(tmp_path):
     assert pod.lit() and any(on for _, on in pod._sound_log)
     assert [r["cause"] for r in pod.res.resets][:3] == ["hard", "hard", "hard"]
     pod.close()
+
+
+def test_a_crash_in_boot_py_does_not_lose_the_power_cut_verdict():
+    """Found by the soak: power comes back mid-night and boot.py itself fails before its
+    verdict. main.py gives the verdict instead, so the sleeper is still woken."""
+    spec = NightSpec(faults=[FaultSpec("power-cut", 40 * M, 5), FaultSpec("crash", 40 * M + 100)],
+                     get_up=False, duration_ms=45 * M, start_clock="05:30")
+    res, pod = run_night(spec)
+    pod.close()
+    assert res.final_state == "ALARM"
+    back = 40 * M + 5000
+    assert any(w.reason in ("power_cut", "crash") and w.lit_ms is not None
+               and w.lit_ms - back <= 2500 for w in res.wakes), res.wakes

@@ -23,8 +23,19 @@ def lights_on():
     machine.PWM(machine.Pin(board.BUZZER_PIN), freq=2400, duty_u16=32768)
 
 
+_done = False  # the verdict has run on this boot
+
+
+def ensure_verdict():
+    """Run the verdict if boot.py could not (it failed or was interrupted): main.py calls this
+    first, so an interrupted night is never forgotten."""
+    if not _done:
+        verdict()
+
+
 def verdict():
     """Decide from the reset cause and the markers; returns the Marker (reason 0: all well)."""
+    global _done
     cause = machine.reset_cause()
     m = Marker()
     if not m.valid:  # RTC memory lost: power-on, brownout or first boot
@@ -57,6 +68,7 @@ def verdict():
         m.active = 1
         m.reason = R_BOOT_LOOP
     m.save()
+    _done = True
     if m.active and m.reason:
         lights_on()
     return m
