@@ -6,7 +6,7 @@ import random
 from simulator.hw import simstate
 
 KINDS = ("hang", "crash", "i2c-dead", "sensor-off", "hr-low", "hr-high", "power-cut",
-         "boot-crash", "button", "corrupt-program", "serial-garbage")
+         "boot-crash", "button", "corrupt-program", "serial-garbage", "serial-wake")
 
 SERIAL_CHUNK = 64       # serial-garbage arrives in chunks this big...
 SERIAL_CHUNK_US = 5600  # ...this often: 115200 baud
@@ -75,6 +75,9 @@ def apply(pod, kind: str, arg: int = 0) -> None:
         p = pod.fs.path("program.json")
         data = p.read_bytes() if p.exists() else b'{"version": 1, "wake": {"at": "07:00"}}'
         p.write_bytes(data[: len(data) // 2] + b"\x00\xff garbage")
+    elif kind == "serial-wake":  # a host sends {"cmd": "wake"} over the serial link
+        pod.send(b"\n")
+        pod.send({"id": "fault", "cmd": "wake"})
     elif kind == "serial-garbage":
         # arg: KB of garbage (default 4), at line rate; what overflows the board's buffer is lost
         _feed_in_chunks(pod, serial_garbage(arg or 4, seed=pod.now_ms))

@@ -96,6 +96,12 @@ def test_button_lights_the_pod_within_250_ms():
     assert after(w.lit_ms, w.trigger_ms) <= 250
 
 
+def test_serial_wake_lights_the_pod_within_250_ms():
+    w = only_wake(fault_night("serial-wake", 40 * M))
+    assert w.reason == "command" and w.trigger_ms == 40 * M
+    assert after(w.lit_ms, w.trigger_ms) <= 250
+
+
 def test_hang_is_caught_by_the_watchdog_and_lit_within_timeout_plus_1s():
     res = fault_night("hang", 40 * M)
     w = only_wake(res)
