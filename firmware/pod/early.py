@@ -57,12 +57,8 @@ def verdict():
         else:
             m.failed_boots += 1
         if m.active and not m.reason:
-            if cause == machine.WDT_RESET:
-                m.reason = R_WATCHDOG
-            elif not m.deliberate:
-                m.reason = R_CRASH
-            else:
-                m.reason = R_CRASH  # asked-for reset mid-session: still wake, never resume dark
+            # any other reset mid-session, even one asked for, wakes: never resume in the dark
+            m.reason = R_WATCHDOG if cause == machine.WDT_RESET else R_CRASH
     m.deliberate = 0
     if m.failed_boots >= BOOT_LOOP_LIMIT:
         m.active = 1
