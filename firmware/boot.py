@@ -2,10 +2,18 @@
 # anywhere later still ends in a reset (5000 ms: pod.board.WDT_TIMEOUT_MS, checked by a test).
 # Then the verdict on an interrupted session: when needed, the lights come on here, before
 # main.py imports the rest of the firmware.
+#
+# The one exception: a maintenance boot, asked for over serial (pod/linkctl.py) while no night
+# and no alarm was under way. It is a plain REPL without the watchdog (which cannot be stopped
+# once started), so deploy tools can copy files. The request is the exact marker bytes in RTC
+# memory (inactive, checksummed); it is used up here, so only this one boot is affected.
 import machine
 
-machine.WDT(timeout=5000)
+if machine.RTC().memory() == b"PD\x00\x00\x00\x02\x96":
+    machine.RTC().memory(b"PD\x00\x00\x00\x03\x97")  # main.py: stay at the REPL, this boot only
+else:
+    machine.WDT(timeout=5000)
 
-from pod import early  # noqa: E402
+    from pod import early
 
-early.verdict()
+    early.verdict()

@@ -1,14 +1,20 @@
 # Runs after boot.py. Anything that escapes the application (even a failed import) wakes the
-# sleeper and restarts the board.
-try:
-    from pod import early
+# sleeper and restarts the board. In a maintenance boot (see boot.py) nothing runs: the REPL
+# is left to the deploy tools, and the next reset boots normally.
+import machine
 
-    early.ensure_verdict()  # in case boot.py failed before giving it
-    early.safe_mode_if_boot_loop()  # before the application is even imported
-    from pod import app
+if machine.RTC().memory() == b"PD\x00\x00\x00\x03\x97":
+    print('{"t":"evt","ev":"maintenance","state":"REPL","reason":"none"}')
+else:
+    try:
+        from pod import early
 
-    app.main()
-except Exception as e:  # noqa: BLE001 - every failure must end in a wake
-    from pod import early
+        early.ensure_verdict()  # in case boot.py failed before giving it
+        early.safe_mode_if_boot_loop()  # before the application is even imported
+        from pod import app
 
-    early.crash(e)
+        app.main()
+    except Exception as e:  # noqa: BLE001 - every failure must end in a wake
+        from pod import early
+
+        early.crash(e)

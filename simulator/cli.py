@@ -63,6 +63,12 @@ def cmd_hr(a: argparse.Namespace) -> int:
     return run_csv(a.csv, sys.stdout)
 
 
+def cmd_serve(a: argparse.Namespace) -> int:
+    from simulator.serve import serve
+    return serve(speed=a.speed, link=a.link, program=_load_program(a.program), start=a.start,
+                 seed=a.seed, workdir=a.workdir, echo=a.echo)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="pod-sim", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -82,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     h = sub.add_parser("hr", help="run the firmware's heart-rate estimator on a CSV recording")
     h.add_argument("csv", help="CSV with header t_ms,ir,red")
     h.set_defaults(fn=cmd_hr)
+    v = sub.add_parser("serve", help="run the simulated pod in real time, its serial link on a pseudo-terminal")
+    v.add_argument("--speed", type=float, default=1.0, help="times real time (default 1)")
+    v.add_argument("--link", metavar="PATH", help="also place a symlink to the port here")
+    v.add_argument("--program", help="a sleep program JSON file stored on the pod at start")
+    v.add_argument("--start", default="22:30", help="the pod's clock at start (HH:MM)")
+    v.add_argument("--seed", type=int, default=1, help="seed of the simulated sleeper")
+    v.add_argument("--workdir", metavar="DIR", help="keep the pod's flash in this folder "
+                   "(default: a temporary one)")
+    v.add_argument("--echo", action="store_true", help="also print the pod's output to stderr")
+    v.set_defaults(fn=cmd_serve)
     a = p.parse_args(argv)
     return a.fn(a)
 

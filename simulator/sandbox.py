@@ -24,8 +24,9 @@ IMPORT_MS = 15
 _code_cache: dict[tuple[str, float], types.CodeType] = {}
 
 
-def _micropython_module() -> types.ModuleType:
+def _micropython_module(board: simstate.Board) -> types.ModuleType:
     m = types.ModuleType("micropython")
+    m.kbd_intr = lambda c: setattr(board, "kbd_char", c)  # type: ignore[attr-defined]
     m.const = lambda x: x  # type: ignore[attr-defined]
     m.heap_lock = lambda: 0  # type: ignore[attr-defined]
     m.heap_unlock = lambda: 0  # type: ignore[attr-defined]
@@ -130,7 +131,7 @@ class Sandbox:
             "neopixel": fake_neopixel,
             "time": fake_time,
             "utime": fake_time,
-            "micropython": _micropython_module(),
+            "micropython": _micropython_module(board),
             "gc": _gc_module(),
             "sys": sys_mod,
             "os": fs.os_module(),

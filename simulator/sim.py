@@ -311,16 +311,17 @@ class SimPod:
         # As on the board: an error in boot.py is printed and main.py still runs; an error
         # escaping main.py is printed and the board sits at the REPL, where only a running
         # watchdog (or a person) resets it.
+        # Ctrl-C (KeyboardInterrupt) is no Exception: it too ends the script at the REPL.
         try:
             sb.run_file("boot.py")
-        except Exception as e:  # noqa: BLE001
+        except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001
             sb._print_exception(e)
         if self.boot_crashes > 0:
             self.boot_crashes -= 1
             b.schedule(b.us + 50000, self._boot_crash)
         try:
             sb.run_file("main.py")
-        except Exception as e:  # noqa: BLE001
+        except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001
             sb._print_exception(e)
         self.running = False  # at the REPL: nothing of the firmware runs
         b.hang()

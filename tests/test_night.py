@@ -186,15 +186,21 @@ def test_cli_rejects_bad_input_clearly(tmp_path):
 
 
 def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
-    """boot.py arms the watchdog before reading anything from flash, with the board's timeout."""
+    """boot.py arms the watchdog before reading anything from flash, with the board's timeout.
+    Before it, only the maintenance check, which reads RTC memory and nothing else."""
     import re
 
     from simulator import FIRMWARE_DIR
     from simulator.sim import firmware_module
     src = (FIRMWARE_DIR / "boot.py").read_text()
     code = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    assert code[0] == "import machine" and code[1].startswith("machine.WDT(")
-    m = re.search(r"machine\.WDT\(timeout=(\d+)\)", code[1])
+    assert code[0] == "import machine"
+    wdt = next(i for i, ln in enumerate(code) if "machine.WDT(" in ln)
+    assert code[1:wdt] == [
+        'if machine.RTC().memory() == b"PD\\x00\\x00\\x00\\x02\\x96":',
+        '    machine.RTC().memory(b"PD\\x00\\x00\\x00\\x03\\x97")  # main.py: stay at the REPL, this boot only',
+        "else:"], code[:wdt]
+    m = re.search(r"machine\.WDT\(timeout=(\d+)\)", code[wdt])
     assert m and int(m.group(1)) == firmware_module("pod.board").WDT_TIMEOUT_MS
 
 

@@ -6,6 +6,7 @@ import sys
 import time
 
 import machine
+import micropython
 from micropython import const
 
 from pod import board, core, hr
@@ -245,5 +246,9 @@ class App:
 
 
 def main():
+    # From here a 0x03 byte on the serial link is data (a bad_json reply), not Ctrl-C: line
+    # noise must not raise KeyboardInterrupt into the loop, which only the watchdog would end
+    # (an alarm mid-night). Deploy tools get in through the `maintenance` command instead.
+    micropython.kbd_intr(-1)
     gc.collect()  # the imports' garbage gone before the long-lived objects: less fragmentation
     App().run()

@@ -5,7 +5,8 @@
 # Replies (one line each, no "t" key; telemetry and events keep theirs):
 #   {"id": <id or null>, "ok": true, ...}
 #   {"id": <id or null>, "ok": false, "error": {"code": "<code>", "message": "<text>"}}
-# Codes: bad_json, too_long, bad_request, unknown_cmd, refused.
+# Codes: bad_json, too_long, bad_request, unknown_cmd, refused, failed.
+# time, reset and maintenance live in pod.linkctl, imported only when one arrives.
 #
 # Per tick: at most _MAX_BYTES bytes are read (one at a time, each only after poll says one is
 # there, since a read on the board's stdin waits until it has all it asked for) and at most
@@ -29,6 +30,7 @@ MAX_LINE = const(256)     # bytes in a request line, without the newline
 _MAX_BYTES = const(64)    # read per tick: 640 B/s at the 10 Hz loop
 _MAX_LINES = const(4)     # replies per tick
 _CMDS = ("wake", "ack", "start", "stop")  # core.CMD_WAKE .. CMD_STOP, in order
+_CTL = ("time", "reset", "maintenance")   # pod.linkctl
 
 
 def _err(rid, code, message):
@@ -141,6 +143,17 @@ class Link:
                 rid, binascii.hexlify(machine.unique_id()).decode(), VERSION, PROTOCOL))
         elif cmd == "status":
             self.status(now, '"id":%s,"ok":true' % rid)
+        elif cmd in _CTL:
+            try:
+                from pod import linkctl
+                linkctl.run(rid, cmd, req, _err)
+            except Exception:  # noqa: BLE001 - a failed command must not stop the loop
+                _err(rid, "failed", "the pod could not carry out " + cmd)
+            finally:  # rarely used: its code goes back to the heap
+                sys.modules.pop("pod.linkctl", None)
+                pkg = sys.modules.get("pod")
+                if pkg is not None and "linkctl" in pkg.__dict__:
+                    delattr(pkg, "linkctl")
         else:
             _err(rid, "unknown_cmd", "unknown command")
         return False

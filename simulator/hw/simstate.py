@@ -101,6 +101,8 @@ class Board:
         self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware
         self.rx_max = RX_MAX      # what the receive buffer holds (0: no limit)
         self.rx_dropped = 0       # bytes lost because it was full
+        self.kbd_char = 3         # micropython.kbd_intr(): this byte raises KeyboardInterrupt (-1: none)
+        self.kbd_hit = False      # one arrived: the running program gets KeyboardInterrupt
         self.on_output = _no_output    # called after any output changes
         self.on_console = _no_console  # called with each line the firmware prints
 
@@ -193,8 +195,13 @@ class Board:
         """Bytes from the host arrive on the board's USB serial, all at once. What does not fit
         in the receive buffer (rx_max) is lost, as on the board. Returns how many were kept.
 
-        Not modelled: on a real board a Ctrl-C byte (0x03) raises KeyboardInterrupt in the
-        running program instead of being received."""
+        As on the board, the interrupt character (Ctrl-C, unless micropython.kbd_intr changed
+        it) is not received: it raises KeyboardInterrupt in the running program (at its next
+        sleep, see check_intr)."""
+        k = self.kbd_char
+        if k >= 0 and k in data:
+            self.kbd_hit = True
+            data = bytes(x for x in data if x != k)
         n = len(data)
         if self.rx_max:
             room = self.rx_max - len(self.rx)
@@ -220,6 +227,8 @@ class Board:
             t.deinit()
         self.timers = []
         self.rx[0:len(self.rx)] = b""  # the receive buffer is RAM
+        self.kbd_char = 3
+        self.kbd_hit = False
         if cause == PWRON_RESET:
             # WS2812 pixels keep their colour across a reset; only losing power clears them.
             for k in self.strips:
@@ -228,6 +237,13 @@ class Board:
             self.rtc_set(0)
         self.ticks_base = 0
         self.output_changed()
+
+    def check_intr(self):
+        """Called from the firmware's sleeps: a pending Ctrl-C raises KeyboardInterrupt."""
+        if self.kbd_hit:
+            self.kbd_hit = False
+            if self.kbd_char >= 0:
+                raise KeyboardInterrupt
 
     def start_boot(self):
         self.boot_us = self.us

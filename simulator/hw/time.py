@@ -29,17 +29,23 @@ def ticks_diff(a, b):
 
 
 def sleep_ms(ms):
+    b = simstate.current
     if ms > 0:
-        simstate.current.advance_us(ms * 1000)
+        b.advance_us(ms * 1000)
+    b.check_intr()
 
 
 def sleep_us(us):
+    b = simstate.current
     if us > 0:
-        simstate.current.advance_us(us)
+        b.advance_us(us)
+    b.check_intr()
 
 
 def sleep(s):
-    simstate.current.advance_us(int(s * 1000000))
+    b = simstate.current
+    b.advance_us(int(s * 1000000))
+    b.check_intr()
 
 
 def time():
