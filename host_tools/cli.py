@@ -1,15 +1,485 @@
-"""podctl: talk to a pod over serial. The serial link and its commands are not built yet."""
+"""podctl: flash, deploy, watch and command a bedtime pod over its USB serial port.
+
+Works the same against a real pod and against `pod-sim serve` (give --port the path it prints).
+"""
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
 import sys
+import time
+from pathlib import Path
+
+from host_tools import deploy as dep
+from host_tools import podfiles
+from host_tools.transport import (
+    CommandFailed,
+    NotAnswering,
+    PodError,
+    ProtocolMismatch,
+    Transport,
+    ValidationFailed,
+    list_pod_ports,
+)
+
+QUIET_S = 3.0  # monitor: the pod is "quiet" after this long without a line
+
+
+def _err(msg: str) -> None:
+    print("podctl: %s" % msg, file=sys.stderr)
+
+
+def _port(a: argparse.Namespace) -> str | None:
+    return a.port or os.environ.get("PODCTL_PORT") or None
+
+
+def _connect(a: argparse.Namespace, **kw) -> Transport:
+    return Transport.connect(_port(a), timeout=a.timeout, **kw)
+
+
+def _out(a: argparse.Namespace, reply: dict, text: str) -> None:
+    if a.json:
+        print(json.dumps({k: v for k, v in reply.items() if k != "id"}))
+    else:
+        print(text)
+
+
+# -- simple commands ----------------------------------------------------------------------
+def cmd_ports(a: argparse.Namespace) -> int:
+    ports = list_pod_ports()
+    if not ports:
+        print("no serial ports found (a pod on USB shows up as /dev/ttyUSB*, /dev/ttyACM* or "
+              "/dev/cu.*; check the cable carries data)")
+        return 0
+    for p, bridge in ports:
+        ids = "%04x:%04x" % (p.vid, p.pid) if p.vid is not None and p.pid is not None else "-"
+        mark = "likely pod (%s)" % bridge if bridge else ""
+        print("%-22s %-10s %-40s %s" % (p.device, ids, (p.description or "")[:40], mark))
+    return 0
+
+
+def describe_status(r: dict) -> str:
+    bpm = r.get("bpm")
+    return ("%s%s  light rgb%s white %s  sound %s Hz vol %s  heart %s (%s, sensor %s)  "
+            "up %.0f s  last reset %s  free heap %s B" % (
+                r.get("state"), "" if r.get("reason") in (None, "none") else " (%s)" % r.get("reason"),
+                tuple(r.get("rgb") or ()), r.get("white"), r.get("tone"), r.get("vol"),
+                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                "contact" if r.get("contact") else "no contact", r.get("sensor"),
+                (r.get("up") or 0) / 1000, r.get("rc"), r.get("mem")))
+
+
+def cmd_status(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        r = t.request("status")
+        info = t.info
+    if a.json:
+        print(json.dumps({"pod": info.get("pod"), "fw": info.get("fw"),
+                          **{k: v for k, v in r.items() if k not in ("id", "ok")}}))
+    else:
+        print("pod %s, firmware %s, on %s" % (info.get("pod"), info.get("fw"), t.port))
+        print(describe_status(r))
+    return 0
+
+
+def _core_cmd(name: str):
+    def run(a: argparse.Namespace) -> int:
+        with _connect(a) as t:
+            t0 = time.monotonic()
+            r = t.request(name)
+            ms = (time.monotonic() - t0) * 1000
+        _out(a, {**r, "round_trip_ms": round(ms, 1)},
+             "%s: ok, the pod is %s (answered in %.0f ms)" % (name, r.get("state"), ms))
+        return 0
+    return run
+
+
+def cmd_reset(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        t.request("reset")
+    print("reset: the pod is restarting (a deliberate reset: no alarm)")
+    return 0
+
+
+def cmd_maintenance(a: argparse.Namespace) -> int:
+    port = enter_maintenance(a)
+    print("maintenance: the pod on %s is at a plain REPL without the watchdog, for this boot "
+          "only. `mpremote connect %s` works now; `podctl reset` (or the EN button) returns "
+          "to normal." % (port, port))
+    return 0
+
+
+def enter_maintenance(a: argparse.Namespace, wait_s: float = 15.0) -> str:
+    """Ask for a maintenance boot and wait until the pod says it is in one."""
+    seen: list[bool] = []
+
+    def on_line(msg, now):
+        if msg is not None and msg.get("ev") == "maintenance":
+            seen.append(True)
+            return True
+        return None
+
+    with _connect(a) as t:
+        t.request("maintenance")
+        t.listen(wait_s, on_line)
+        port = t.port
+    if not seen:
+        raise NotAnswering("the pod accepted `maintenance` but did not report a maintenance boot "
+                           "within %.0f s: check it with `podctl monitor`" % wait_s)
+    return port
+
+
+def cmd_time(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        if a.op == "sync":
+            now = dt.datetime.now()
+            now = (now + dt.timedelta(seconds=0.5)).replace(microsecond=0)  # to the nearest second
+            r = t.request("time", op="set", datetime=[now.year, now.month, now.day, now.hour,
+                                                       now.minute, now.second])
+        else:
+            r = t.request("time", op="get")
+    d = r.get("datetime") or []
+    shown = "%04d-%02d-%02d %02d:%02d:%02d" % tuple(d) if len(d) == 6 else str(d)
+    if a.op == "sync":
+        _out(a, r, "time sync: the pod's clock is now %s (local time of this computer)" % shown)
+    else:
+        _out(a, r, "the pod's clock: %s%s" % (shown, "" if r.get("set") else
+                                               " (never set since power-on: run `podctl time sync`)"))
+    return 0
+
+
+# -- monitor --------------------------------------------------------------------------------
+class Monitor:
+    """Keeps the latest telemetry and recent events, and notices silence."""
+
+    def __init__(self, quiet_s: float = QUIET_S):
+        self.quiet_s = quiet_s
+        self.tel: dict = {}
+        self.events: list[str] = []
+        self.last = time.monotonic()
+        self.quiet = False
+        self.lines = 0
+
+    def update(self, msg: dict | None, now: float) -> str | None:
+        """Feed a line (or None for silence); returns a notice for plain output, if any."""
+        if msg is None:
+            if not self.quiet and now - self.last > self.quiet_s:
+                self.quiet = True
+                return ("pod quiet: no line for %.0f s (unplugged, reset, stuck, or in "
+                        "maintenance?); waiting" % (now - self.last))
+            return None
+        self.last = now
+        self.lines += 1
+        notice = None
+        if self.quiet:
+            self.quiet = False
+            notice = "pod speaking again"
+        if msg.get("t") == "tel":
+            self.tel = msg
+        elif msg.get("t") == "evt":
+            text = "%s %s%s" % (time.strftime("%H:%M:%S"), msg.get("ev"),
+                                " -> %s" % msg.get("state") if msg.get("state") else "")
+            if msg.get("reason") not in (None, "none"):
+                text += " (%s)" % msg.get("reason")
+            self.events = (self.events + [text])[-8:]
+        return notice
+
+    def render(self):
+        from rich.panel import Panel
+        from rich.table import Table
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold")
+        t.add_column()
+        tel = self.tel
+        if tel:
+            r, g, b = (tel.get("rgb") or [0, 0, 0])[:3]
+            bpm = tel.get("bpm")
+            t.add_row("state", "%s%s" % (tel.get("state"), "" if tel.get("reason") in (None, "none")
+                                         else "  (%s)" % tel.get("reason")))
+            t.add_row("light", "[on rgb(%d,%d,%d)]      [/] rgb(%d,%d,%d)  white %s" % (r, g, b, r, g, b, tel.get("white")))
+            t.add_row("sound", "%s Hz, volume %s" % (tel.get("tone"), tel.get("vol")))
+            t.add_row("heart", "%s  (%s, quality %s, sensor %s)" % (
+                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                "contact" if tel.get("contact") else "no contact", tel.get("q"), tel.get("sensor")))
+            t.add_row("up", "%.0f s  (last reset: %s, free heap %s B)" % (
+                (tel.get("up") or 0) / 1000, tel.get("rc"), tel.get("mem")))
+        else:
+            t.add_row("", "waiting for telemetry...")
+        for e in self.events:
+            t.add_row("event", e)
+        if self.quiet:
+            t.add_row("[red]link[/]", "[red]pod quiet for %.0f s: unplugged, reset, stuck, or in "
+                      "maintenance?[/]" % (time.monotonic() - self.last))
+        return Panel(t, title="bedtime pod", subtitle="Ctrl-C to quit")
+
+
+def cmd_monitor(a: argparse.Namespace) -> int:
+    mon = Monitor()
+    plain = a.plain or not sys.stdout.isatty()
+    with _connect(a, hello=False) as t:
+        mon.last = time.monotonic()
+        if plain:
+            def on_line(msg, now):
+                note = mon.update(msg, now)
+                if note:
+                    print(note, flush=True)
+                if msg is not None and msg.get("t") in ("tel", "evt"):
+                    if msg.get("t") == "tel":
+                        print(describe_status(msg), flush=True)
+                    else:
+                        print(mon.events[-1], flush=True)
+                return None
+            try:
+                t.listen(a.seconds, on_line)
+            except KeyboardInterrupt:
+                pass
+        else:
+            from rich.live import Live
+            with Live(mon.render(), refresh_per_second=4, transient=False) as live:
+                def on_live(msg, now):
+                    mon.update(msg, now)
+                    live.update(mon.render())
+                    return None
+                try:
+                    t.listen(a.seconds, on_live)
+                except KeyboardInterrupt:
+                    pass
+    return 0
+
+
+# -- programs and logs ----------------------------------------------------------------------
+def cmd_program_check(a: argparse.Namespace) -> int:
+    prog, data = podfiles.load_program_file(a.file)
+    print("%s: a valid sleep program (%r, %d bytes to upload)" % (a.file, prog.get("name", ""), len(data)))
+    return 0
+
+
+def _bar(label: str):
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print("\r%s %d/%d bytes" % (label, done, total), end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+    return progress
+
+
+def cmd_program_push(a: argparse.Namespace) -> int:
+    prog, data = podfiles.load_program_file(a.file)
+    with _connect(a) as t:
+        t0 = time.monotonic()
+        r = podfiles.push_program(t, data, _bar("uploading"))
+        s = time.monotonic() - t0
+    print("program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
+          "effect from the next night" % (r.get("name", prog.get("name")), len(data), s, podfiles.crc32(data)))
+    return 0
+
+
+def cmd_program_pull(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        info, data = podfiles.pull_program(t, _bar("reading"))
+    if a.out:
+        Path(a.out).write_bytes(data)
+        print("program pull: %r (%s, %d bytes) written to %s" % (info.get("name"), info.get("source"), len(data), a.out))
+    else:
+        try:
+            print(json.dumps(json.loads(data), indent=2))
+        except ValueError:
+            sys.stdout.write(data.decode("utf-8", "replace"))
+    return 0
+
+
+def decode_logs(out: Path, paths: list[Path]) -> str | None:
+    """Decode pulled journal files with host_tools.journal (from the storage work), when it is
+    there: JSON lines, CSV and a summary beside the raw files. Returns the summary text."""
+    try:
+        from host_tools import journal  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    decode = getattr(journal, "decode_files", None)
+    if decode is None:
+        return None
+    return decode(paths, out)
+
+
+def cmd_logs_pull(a: argparse.Namespace) -> int:
+    out = Path(a.out)
+    with _connect(a) as t:
+        paths = podfiles.pull_logs(t, out, lambda n, d, tot: _bar("reading " + n)(d, tot))
+    total = sum(p.stat().st_size for p in paths)
+    print("logs pull: %d file(s), %d bytes, saved raw in %s" % (len(paths), total, out))
+    summary = decode_logs(out, paths)
+    if summary:
+        print(summary)
+    elif paths:
+        print("(no journal decoder here yet: the raw files are kept as the pod stores them)")
+    return 0
+
+
+# -- flash and deploy -----------------------------------------------------------------------
+def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+    try:
+        p = subprocess.run(cmd, capture_output=capture, text=True)
+    except FileNotFoundError:
+        raise PodError("%s is not installed: run `make venv`" % cmd[0]) from None
+    if p.returncode != 0:
+        detail = ((p.stderr or "") + (p.stdout or "")).strip().splitlines()[-3:] if capture else []
+        raise PodError("this step failed (exit %d): %s%s" % (p.returncode, dep.show(cmd[:6]) + " ...",
+                                                             "\n  " + "\n  ".join(detail) if detail else ""))
+    return p
+
+
+def cmd_flash(a: argparse.Namespace) -> int:
+    port = _port(a)
+    if port is None:
+        from host_tools.transport import find_port
+        port = "PORT" if a.dry_run else find_port()
+    try:
+        cmds = dep.flash_commands(port, a.firmware, a.chip)
+    except ValueError as e:
+        raise PodError(str(e)) from None
+    if a.dry_run:
+        for c in cmds:
+            print(dep.show(c))
+        return 0
+    if not Path(a.firmware).is_file():
+        raise PodError("no firmware file %s: download ESP32_GENERIC-*.bin from "
+                       "https://micropython.org/download/ESP32_GENERIC/" % a.firmware)
+    for c in cmds:
+        print("$ " + dep.show(c), flush=True)
+        _run(c)
+    print("flash: MicroPython is on the board. Next: `podctl deploy --port %s`" % port)
+    return 0
+
+
+def cmd_deploy(a: argparse.Namespace) -> int:
+    port = _port(a)
+    if port is None:
+        from host_tools.transport import find_port
+        port = "PORT" if a.dry_run else find_port()
+    build = Path(a.build)
+    compile_cmds = dep.compile_commands(build)
+    names = [str(dep.target_name(r)) for r in dep.firmware_files()]
+    copy_cmds = dep.copy_commands(port, build)
+    verify = dep.verify_command(port, names)
+    reset = dep.reset_command(port)
+    if a.dry_run:
+        print("# build %s: compile firmware/pod/*.py, copy boot.py and main.py as they are" % build)
+        for c in compile_cmds:
+            print(dep.show(c))
+        for n in dep.KEEP_SOURCE:
+            print(dep.show(["cp", str(dep.FIRMWARE_DIR / n), str(build / n)]))
+        print('# podctl: send {"cmd":"maintenance"} on %s and wait for the maintenance boot '
+              "(no watchdog); skipped if the pod firmware does not answer (a fresh board)" % port)
+        for c in copy_cmds + [verify, reset]:
+            print(dep.show(c))
+        return 0
+    if build.exists():
+        shutil.rmtree(build)
+    (build / "pod").mkdir(parents=True)
+    for c in compile_cmds:
+        _run(c, capture=True)
+    for n in dep.KEEP_SOURCE:
+        shutil.copy2(dep.FIRMWARE_DIR / n, build / n)
+    print("deploy: compiled %d modules into %s" % (len(compile_cmds), build), flush=True)
+    a.port = port
+    try:
+        enter_maintenance(a)
+        print("deploy: the pod is in maintenance (no watchdog)", flush=True)
+    except (NotAnswering, ProtocolMismatch):
+        print("deploy: the pod firmware does not answer: assuming a plain MicroPython REPL "
+              "(a freshly flashed board)", flush=True)
+    except CommandFailed as e:
+        raise PodError("the pod refused maintenance: %s. Deploy when no night or alarm is under "
+                       "way (acknowledge or stop it first)" % e.pod_message) from None
+    for c in copy_cmds:
+        _run(c)
+    p = _run(verify, capture=True)
+    want = dep.local_hashes(build, names)
+    sums = dep.parse_sums(p.stdout or "")
+    got = dict(zip(names, sums)) if len(sums) == len(names) else {}
+    bad = [n for n in names if got.get(n) != want[n]]
+    if bad:
+        raise PodError("verification failed, these files differ on the pod: %s. Run deploy again"
+                       % ", ".join(bad))
+    print("deploy: %d files verified (SHA-256)" % len(names), flush=True)
+    _run(reset)
+    print("deploy: done, the pod restarted. Watch it with `podctl monitor`")
+    return 0
+
+
+# -- main -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="podctl", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", help="serial port (default: $PODCTL_PORT, else the one likely pod)")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each reply (default 3)")
+    p.add_argument("--json", action="store_true", help="print replies as JSON")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)  # the same options after the command
+    common.add_argument("--port", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    def add(name, fn, help, parent=None):
+        s = (parent or sub).add_parser(name, help=help, parents=[common])
+        s.set_defaults(fn=fn)
+        return s
+
+    add("ports", cmd_ports, "list serial ports, pointing out likely pods")
+    add("status", cmd_status, "the pod's state, lights, sound and heart rate")
+    add("wake", _core_cmd("wake"), "wake the pod now (lights up; a sunrise is skipped)")
+    add("ack", _core_cmd("ack"), "acknowledge a fail-safe alarm")
+    add("start", _core_cmd("start"), "start the night's program")
+    add("stop", _core_cmd("stop"), "stop (switch off)")
+    add("reset", cmd_reset, "restart the pod (refused during a night)")
+    add("maintenance", cmd_maintenance, "reboot once into a plain REPL without the watchdog")
+    tm = add("time", cmd_time, "the pod's clock")
+    tm.add_argument("op", choices=("sync", "get"), help="sync: set it to this computer's local time")
+    m = add("monitor", cmd_monitor, "live view of the pod's telemetry")
+    m.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    m.add_argument("--plain", action="store_true", help="one line per message, no live view")
+    pr = sub.add_parser("program", help="sleep programs: check, push, pull")
+    prs = pr.add_subparsers(dest="op", required=True)
+    c = prs.add_parser("check", parents=[common], help="validate a program file with the firmware's rules")
+    c.add_argument("file")
+    c.set_defaults(fn=cmd_program_check)
+    c = prs.add_parser("push", parents=[common], help="check, then upload a program (used from the next night)")
+    c.add_argument("file")
+    c.set_defaults(fn=cmd_program_push)
+    c = prs.add_parser("pull", parents=[common], help="read the pod's program")
+    c.add_argument("--out", help="write it to this file (default: print it)")
+    c.set_defaults(fn=cmd_program_pull)
+    lg = sub.add_parser("logs", help="the pod's journal")
+    lgs = lg.add_subparsers(dest="op", required=True)
+    c = lgs.add_parser("pull", parents=[common], help="copy the journal files and decode them")
+    c.add_argument("--out", required=True, help="folder for the files")
+    c.set_defaults(fn=cmd_logs_pull)
+    d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
+    d.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    d.add_argument("--build", default="build/deploy", help="build folder (default build/deploy)")
+    f = add("flash", cmd_flash, "erase the board and write MicroPython with esptool")
+    f.add_argument("--firmware", required=True, metavar="FILE.bin")
+    f.add_argument("--chip", default="esp32", choices=sorted(dep.FLASH_OFFSETS))
+    f.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    print("podctl: not built yet. The serial link, flash, deploy and monitor commands arrive "
-          "with the host-tools work; run the simulator with `pod-sim night` meanwhile.",
-          file=sys.stderr)
-    return 2
+    a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return a.fn(a)
+    except ValidationFailed as e:
+        _err(str(e))
+        return 1
+    except PodError as e:
+        _err(str(e))
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":
