@@ -1,0 +1,160 @@
+"""podctl against `pod-sim serve`, end to end through a pseudo-terminal: the real firmware on
+the simulated board, its serial link on a pty, podctl and its transport on the other side.
+
+The server runs at 20x real time. Timeouts are generous (a loaded 2-core machine); speed
+figures are printed, never asserted beyond sanity."""
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import serial
+from podsim import ROOT, Server
+
+from host_tools import cli
+from host_tools.transport import CommandFailed, NotAnswering, PodError, PortBusy, Transport
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs ptys")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with Server() as s:
+        yield s
+
+
+def podctl(port, *args):
+    return cli.main(["--port", port, "--timeout", "5", *args])
+
+
+def test_status_over_the_pty(server, capsys):
+    assert podctl(server.port, "status") == 0
+    out = capsys.readouterr().out
+    assert "pod 240ac45eb001, firmware 0.1.0" in out
+    assert "last reset power_on" in out
+    assert podctl(server.port, "--json", "status") == 0
+    import json
+    st = json.loads(capsys.readouterr().out)
+    assert st["pod"] == "240ac45eb001" and st["state"] in ("IDLE", "AWAKE", "WIND_DOWN")
+
+
+def test_wake_through_the_link_lights_the_pod(server):
+    with Transport.connect(server.port, timeout=5) as t:
+        assert t.request("start")["state"] == "WIND_DOWN"
+        t0 = time.monotonic()
+        r = t.request("wake")
+        ms = (time.monotonic() - t0) * 1000
+        assert r["state"] in ("AWAKE", "WAKE_RAMP")
+        st = t.request("status")
+        assert st["state"] == "AWAKE" and st["reason"] == "command"
+        assert st["white"] > 30000 and min(st["rgb"]) > 200
+        t.request("stop")
+    print("\n  wake round trip through the pty: %.0f ms wall at 20x (about %.0f ms of pod time)"
+          % (ms, ms * 20))
+    assert ms < 30000  # sanity only
+
+
+def test_time_sync_sets_the_pods_clock(server, capsys):
+    assert podctl(server.port, "time", "sync") == 0
+    assert "time sync: the pod's clock is now" in capsys.readouterr().out
+    with Transport.connect(server.port, timeout=5) as t:
+        r = t.request("time", op="get")
+    pod_now = dt.datetime(*r["datetime"])
+    # the simulated clock runs 20x: allow for that, and a slow machine
+    assert r["set"] is True and abs((pod_now - dt.datetime.now()).total_seconds()) < 900
+    with Transport.connect(server.port, timeout=5) as t, pytest.raises(CommandFailed) as e:
+        t.request("time", op="set", datetime=[2026, 13, 1, 0, 0, 0])
+    assert e.value.code == "bad_request" and "datetime[1]" in e.value.pod_message
+
+
+def test_a_flood_of_garbage_leaves_the_pod_answering_and_unharmed(server):
+    with Transport.connect(server.port, timeout=5) as t:
+        before = t.request("status")
+    rnd = os.urandom(12000)
+    junk = rnd + b"\x03" * 50 + b"A" * 3000 + b"\n" + b'{"id":"x","cmd":' * 40 + b"\n\x03\x03"
+    with serial.Serial(server.port, timeout=1) as s:
+        s.write(junk)
+        s.flush()
+    with Transport.connect(server.port, timeout=5) as t:
+        after = t.request("status")
+    assert after["rc"] == before["rc"] == "power_on"  # no reset: Ctrl-C bytes are data
+    assert after["up"] > before["up"] and after["reason"] == "none"
+
+
+def test_podctl_fails_cleanly_when_the_pod_goes_silent_mid_command(capsys):
+    with Server() as s:
+        with Transport.connect(s.port, timeout=5) as t:
+            s.pause()  # the pod stops answering in the middle of the session
+            t0 = time.monotonic()
+            with pytest.raises(NotAnswering) as e:
+                t.request("status", timeout=1.0, retries=1)
+            waited = time.monotonic() - t0
+            assert "did not answer status within 1 s (asked 2 times)" in str(e.value)
+            assert waited < 20  # bounded: no hang
+            with pytest.raises(PortBusy):  # one owner at a time
+                Transport.connect(s.port)
+        assert podctl(s.port, "--timeout", "1", "wake") == 1
+        assert "did not answer hello within 1 s" in capsys.readouterr().err
+        s.resume()
+        with Transport.connect(s.port, timeout=5) as t:
+            assert t.request("status")["ok"] is True  # and it recovers
+            s.stop(signal.SIGKILL)  # now the port goes away altogether
+            with pytest.raises(PodError) as e2:
+                t.request("status", timeout=1.0, retries=0)
+            assert "lost the serial port" in str(e2.value) or "did not answer" in str(e2.value)
+            print("\n  after the server was killed: %s: %s" % (type(e2.value).__name__, e2.value))
+
+
+def test_monitor_shows_telemetry_and_says_when_the_pod_is_quiet():
+    with Server() as s:
+        p = subprocess.Popen([sys.executable, "-m", "host_tools.cli", "--port", s.port, "monitor",
+                              "--plain", "--seconds", "12"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        s.pause()
+        time.sleep(5)
+        s.resume()
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    lines = out.splitlines()
+    quiet = [i for i, ln in enumerate(lines) if ln.startswith("pod quiet")]
+    back = [i for i, ln in enumerate(lines) if ln == "pod speaking again"]
+    assert quiet and back and quiet[0] < back[0], out
+    assert any(ln.startswith("IDLE") and "heart" in ln for ln in lines[: quiet[0]])
+    assert any(ln.startswith("IDLE") for ln in lines[back[0]:])
+
+
+def test_reset_and_maintenance_are_refused_during_a_night_and_work_when_idle(capsys):
+    with Server() as s:
+        with Transport.connect(s.port, timeout=5) as t:
+            t.request("start")
+            for cmd in ("reset", "maintenance"):
+                with pytest.raises(CommandFailed) as e:
+                    t.request(cmd)
+                assert e.value.code == "refused" and "night" in e.value.pod_message
+            t.request("stop")
+        assert podctl(s.port, "reset") == 0
+        time.sleep(0.5)
+        with Transport.connect(s.port, timeout=5) as t:
+            st = t.request("status")
+        assert st["rc"] == "hard" and st["state"] == "IDLE" and st["reason"] == "none"
+        assert podctl(s.port, "maintenance") == 0
+        assert "plain REPL without the watchdog" in capsys.readouterr().out
+        with pytest.raises(NotAnswering):  # the pod firmware is not running: a bare REPL
+            Transport.connect(s.port, timeout=1)
+
+
+def test_serve_places_a_symlink_and_removes_it_on_sigint(tmp_path):
+    link = tmp_path / "ttyPOD"
+    s = Server("--link", str(link))
+    try:
+        assert link.is_symlink() and os.readlink(link) == s.port
+        with Transport.connect(str(link), timeout=5) as t:
+            assert t.info["protocol"] == 1
+    finally:
+        rc, out = s.stop(signal.SIGINT)
+    assert rc == 0 and "stopped" in out
+    assert not link.exists() and not link.is_symlink()
