@@ -6,7 +6,7 @@ import builtins
 import gc
 import json
 
-import machine  # noqa: F401 - a fake board module: loaded before the budget
+import machine  # a fake board module: loaded before the budget
 import micropython
 import mpyenv
 import serialsim
@@ -205,3 +205,42 @@ def test_an_idle_link_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert inp.cmd == core.CMD_NONE
+
+
+def test_time_set_and_get_on_the_rtc_and_the_module_is_dropped_after():
+    import sys
+    r = Rig()
+    r.send({"id": 1, "cmd": "time", "op": "set", "datetime": [2026, 12, 24, 21, 30, 5]})
+    [a] = r.ticks(2)  # a line over 64 bytes takes two ticks to read
+    assert a == {"id": 1, "ok": True, "datetime": [2026, 12, 24, 21, 30, 5], "set": True}, a
+    assert machine.RTC().datetime()[:7] == (2026, 12, 24, 3, 21, 30, 5)  # a Thursday
+    assert "pod.linkctl" not in sys.modules  # its code went back to the heap
+    r.send({"id": 2, "cmd": "time", "op": "set", "datetime": [2026, 12, 24, 21, 60, 0]})
+    r.send({"id": 3, "cmd": "time"})
+    [b, c] = r.ticks(4)
+    assert _code(b) == "bad_request" and "datetime[4]" in b["error"]["message"], b
+    assert _code(c) == "bad_request", c
+
+
+def test_reset_is_refused_during_a_night_and_marked_deliberate_otherwise():
+    from pod.marker import Marker
+    r = Rig()
+    m = Marker()
+    m.active = 1
+    m.save()
+    r.send({"id": 1, "cmd": "reset"})
+    r.send({"id": 2, "cmd": "maintenance"})
+    [a, b] = r.ticks(2)
+    assert _code(a) == "refused" and _code(b) == "refused", (a, b)
+    m.active = 0
+    m.failed_boots = 2
+    m.save()
+    r.send({"id": 3, "cmd": "maintenance"})
+    reset = None
+    try:
+        r.tick()
+    except simstate.Reset as e:
+        reset = e
+    assert reset is not None and reset.cause == machine.HARD_RESET
+    assert r.out.replies[-1] == {"id": 3, "ok": True}, r.out.replies
+    assert r.board.rtc_mem == b"PD\x00\x00\x00\x02\x96"  # what boot.py takes as the request
