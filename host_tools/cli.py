@@ -292,16 +292,40 @@ def cmd_program_pull(a: argparse.Namespace) -> int:
 
 
 def decode_logs(out: Path, paths: list[Path]) -> str | None:
-    """Decode pulled journal files with host_tools.journal (from the storage work), when it is
-    there: JSON lines, CSV and a summary beside the raw files. Returns the summary text."""
+    """Decode pulled journal files with host_tools.journal (the storage work) when it is there:
+    JSON lines and CSV beside the raw files, and a summary to print. Uses
+    journal.decode_files(paths, out) -> summary if it exists, else journal.decode(bytes) ->
+    (records, problems) per file with journal.summary / journal.to_csv when present. Returns
+    the summary text, or None when there is no decoder (the raw files are kept either way)."""
     try:
         from host_tools import journal  # type: ignore[attr-defined]
     except ImportError:
         return None
-    decode = getattr(journal, "decode_files", None)
-    if decode is None:
-        return None
-    return decode(paths, out)
+    try:
+        whole = getattr(journal, "decode_files", None)
+        if whole is not None:
+            return str(whole(paths, out))
+        decode = getattr(journal, "decode", None)
+        if decode is None:
+            return None
+        records: list = []
+        problems: list = []
+        for p in paths:
+            recs, probs = decode(p.read_bytes())
+            records += recs
+            problems += ["%s: %s" % (p.name, x) for x in probs]
+        as_dict = [r if isinstance(r, dict) else getattr(r, "__dict__", {"record": str(r)}) for r in records]
+        (out / "journal.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in as_dict))
+        to_csv = getattr(journal, "to_csv", None)
+        if to_csv is not None:
+            (out / "journal.csv").write_text(to_csv(records))
+        summary = getattr(journal, "summary", None)
+        text = str(summary(records)) if summary is not None else "%d records" % len(records)
+        if problems:
+            text += "\n%d problem(s):\n  %s" % (len(problems), "\n  ".join(map(str, problems)))
+        return text
+    except Exception as e:  # noqa: BLE001 - a decoder failure must not lose the pulled files
+        return "could not decode the journal (%s: %s); the raw files are kept" % (type(e).__name__, e)
 
 
 def cmd_logs_pull(a: argparse.Namespace) -> int:
