@@ -16,7 +16,7 @@ EMPTY_SITE := $(EMPTY_VENV)/lib/site-packages
 
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 
-.PHONY: venv lint typecheck test sim bench bench-hr soak clean
+.PHONY: venv lint typecheck test sim bench bench-hr bench-link soak clean
 
 venv: $(VENV_STAMP) $(TYPINGS_STAMP) $(EMPTY_SITE)
 
@@ -68,6 +68,10 @@ bench: venv
 
 bench-hr: venv
 	$(BIN)/python -m simulator.bench_hr
+
+# Serial-link round trips through `pod-sim serve` in real time (writes bench/link.json).
+bench-link: venv
+	$(BIN)/python -m host_tools.bench_link
 
 soak: venv
 	@mkdir -p build; rm -f build/soak-stats.txt; start=$$(date +%s); \
