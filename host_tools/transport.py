@@ -13,7 +13,7 @@ import json
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import serial
 from serial.tools import list_ports
@@ -37,6 +37,18 @@ POD_BRIDGES = {
     (0x0403, 0x6015): "FTDI FT231X",
     (0x303A, None): "Espressif native USB",
 }
+
+
+class Port(Protocol):
+    """What the transport needs of a port: a pyserial Serial, or a stand-in in tests."""
+
+    @property
+    def in_waiting(self) -> int: ...
+    def read(self, size: int = 1, /) -> bytes: ...
+    def write(self, data: bytes, /) -> int | None: ...
+    def flush(self) -> None: ...
+    def reset_input_buffer(self) -> None: ...
+    def close(self) -> None: ...
 
 
 class PodError(Exception):
@@ -189,7 +201,7 @@ class Transport:
     are not the reply go to on_message (telemetry, events) or are skipped (stale replies,
     REPL output)."""
 
-    def __init__(self, port: str, ser: serial.Serial | None = None,
+    def __init__(self, port: str, ser: Port | None = None,
                  on_message: Callable[[dict], None] | None = None, timeout: float = TIMEOUT_S):
         self.port = port
         self.ser = ser
