@@ -1,10 +1,12 @@
 # Runs after boot.py. Anything that escapes the application (even a failed import) wakes the
 # sleeper and restarts the board. In a maintenance boot (see boot.py) nothing runs: the REPL
-# is left to the deploy tools, and the next reset boots normally.
+# is left to the deploy tools, and the next reset boots normally. A maintenance boot that is
+# forgotten ends by itself: a timer resets the board after 10 minutes.
 import machine
 
 if machine.RTC().memory() == b"PD\x00\x00\x00\x03\x97":
-    print('{"t":"evt","ev":"maintenance","state":"REPL","reason":"none"}')
+    machine.Timer(0, mode=machine.Timer.ONE_SHOT, period=600000, callback=lambda t: machine.reset())
+    print('{"t":"evt","ev":"maintenance","state":"REPL","reason":"none","reset_in_s":600}')
 else:
     try:
         from pod import early

@@ -418,9 +418,14 @@ def cmd_deploy(a: argparse.Namespace) -> int:
     except CommandFailed as e:
         raise PodError("the pod refused maintenance: %s. Deploy when no night or alarm is under "
                        "way (acknowledge or stop it first)" % e.pod_message) from None
-    for c in copy_cmds:
-        _run(c)
-    p = _run(verify, capture=True)
+    try:
+        for c in copy_cmds:
+            _run(c)
+        p = _run(verify, capture=True)
+    except PodError as e:
+        raise PodError("%s\nThe pod is still in maintenance (no watchdog, the pod firmware not "
+                       "running; it resets itself within 10 minutes): run `podctl deploy` again, "
+                       "or press EN to go back to what it had" % e) from None
     want = dep.local_hashes(build, names)
     sums = dep.parse_sums(p.stdout or "")
     got = dict(zip(names, sums)) if len(sums) == len(names) else {}

@@ -105,6 +105,20 @@ def _hard_reset():
     raise simstate.Reset(simstate.HARD_RESET)
 
 
+def test_a_forgotten_maintenance_boot_returns_to_normal_after_10_minutes():
+    pod = SimPod(start_clock="05:30")
+    pod.send({"id": 1, "cmd": "maintenance"}, at_ms=3000)
+    pod.send({"id": 2, "cmd": "status"}, at_ms=9 * M)   # still at the REPL: no answer
+    pod.send({"id": 3, "cmd": "status"}, at_ms=12 * M)
+    res = pod.run(12 * M + 2 * S)
+    assert [r["id"] for r in pod.replies] == [1, 3]
+    assert [r["cause"] for r in res.resets] == ["hard", "hard"]
+    assert 10 * M <= res.resets[1]["t_ms"] <= 10 * M + 5 * S
+    st = pod.replies[-1]
+    assert st["state"] == "IDLE" and st["reason"] == "none" and st["rc"] == "hard"
+    assert pod.board.wdt_timeout_ms == 5000
+
+
 def test_a_maintenance_request_found_during_a_night_is_ignored():
     """The flag is only honoured in exactly the idle state it is written in: a marker saying a
     night is under way never boots into maintenance, whatever else it holds."""
