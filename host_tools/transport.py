@@ -170,10 +170,19 @@ def find_port() -> str:
 
 
 def open_port(port: str, baud: int = BAUD) -> serial.Serial:
-    """Open a serial port, exclusively, with short read timeouts; errors as PodErrors."""
+    """Open a serial port, exclusively, with short read timeouts; errors as PodErrors.
+
+    DTR and RTS stay released from the start: ESP32 boards wire them to EN and GPIO0
+    (auto-reset), and some bridges or native USB reset the chip when they toggle. A pod reset
+    by merely opening its port would look like a power cut to the boot verdict: mid-night, an
+    alarm."""
     try:
-        return serial.serial_for_url(port, baudrate=baud, timeout=READ_SLICE_S,
-                                     write_timeout=TIMEOUT_S, exclusive=True)
+        ser = serial.serial_for_url(port, baudrate=baud, timeout=READ_SLICE_S,
+                                    write_timeout=TIMEOUT_S, exclusive=True, do_not_open=True)
+        ser.dtr = False
+        ser.rts = False
+        ser.open()
+        return ser
     except ValueError as e:
         raise NoSuchPort("cannot use serial port %s: %s" % (port, e)) from None
     except (serial.SerialException, OSError) as e:

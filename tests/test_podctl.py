@@ -196,6 +196,7 @@ def test_opening_ports_fails_with_messages_a_person_can_act_on(tmp_path):
     tty.setraw(slave)
     try:
         first = transport.open_port(os.ttyname(slave))
+        assert first.dtr is False and first.rts is False  # an ESP32's EN and GPIO0 left alone
         try:
             with pytest.raises(PortBusy, match="in use by another program"):
                 transport.open_port(os.ttyname(slave))
@@ -323,3 +324,18 @@ def test_monitor_says_when_the_pod_goes_quiet_and_when_it_speaks_again():
     assert m.update(None, 110.0) is None           # said once
     assert m.update({"t": "evt", "ev": "boot", "state": "IDLE"}, 111.0) == "pod speaking again"
     assert m.tel["state"] == "SLEEP" and m.events[-1].endswith("boot -> IDLE")
+
+
+def test_monitor_live_view_shows_the_telemetry_and_the_silence():
+    from rich.console import Console
+    m = cli.Monitor(quiet_s=3)
+    m.last = 0.0
+    m.update({"t": "tel", "state": "ALARM", "reason": "hr_low", "rgb": [255, 200, 120], "white": 65535,
+              "tone": 880, "vol": 500, "bpm": 38.5, "contact": True, "q": 90, "sensor": "ok",
+              "up": 61000, "rc": "watchdog", "mem": 21000}, 1.0)
+    m.update(None, 10.0)
+    con = Console(width=120, record=True, file=open(os.devnull, "w"))
+    con.print(m.render())
+    text = con.export_text()
+    assert "ALARM  (hr_low)" in text and "38.5 bpm" in text and "880 Hz" in text
+    assert "last reset: watchdog" in text and "pod quiet for" in text
