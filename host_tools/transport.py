@@ -87,7 +87,11 @@ class CommandFailed(PodError):
         self.code = code
         self.pod_message = message
         self.reply = reply or {}
-        super().__init__("the pod refused %s: %s (%s)" % (cmd, message, code))
+        if code == "unknown_cmd":
+            text = "the pod's firmware does not know `%s`: update it with `podctl deploy`" % cmd
+        else:
+            text = "the pod refused %s: %s (%s)" % (cmd, message, code)
+        super().__init__(text)
 
 
 class ValidationFailed(PodError):

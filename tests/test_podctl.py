@@ -144,6 +144,8 @@ def test_an_error_reply_raises_command_failed_with_the_pods_code_and_message():
         t.request("ack")
     assert e.value.code == "refused" and e.value.pod_message == "no alarm to acknowledge"
     assert "no alarm to acknowledge" in str(e.value) and isinstance(e.value, PodError)
+    old = CommandFailed("program", "unknown_cmd", "unknown command")
+    assert "does not know `program`" in str(old) and "podctl deploy" in str(old)
 
 
 def test_silence_times_out_and_only_safe_commands_are_asked_again():
