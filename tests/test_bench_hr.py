@@ -148,3 +148,39 @@ def test_tiny_bench_run_end_to_end(tmp_path):
     assert bench_hr.main(["--seconds", "20", "--no-refs", "--no-mpy", "--out", str(out)]) == 0
     saved = json.loads(out.read_text())
     assert "pod.hr (ours)" in saved["pooled"] and saved["ours_meets_targets"]
+
+
+def test_a_recording_feeds_the_register_model_and_the_real_driver(tmp_path):
+    """CSV -> MAX30102Sim -> pod.max30102 (FIFO by pointers, 4:1 averaging) -> pod.hr."""
+    from simulator import FIRMWARE_DIR
+    from simulator.hrcsv import CsvSource
+    from simulator.hw import simstate
+    from simulator.hw.max30102sim import MAX30102Sim
+    from simulator.sandbox import FlashFS, Sandbox
+    c = H.finish(H.sleeper_case("s", "", 40, 5))
+    path = tmp_path / "rec.csv"
+    H.write_csv(c, path)
+    b = simstate.Board()
+    simstate.current = b
+    sb = Sandbox(FIRMWARE_DIR, b, FlashFS(tmp_path / "fs"))
+    src = CsvSource.from_file(str(path))
+    b.i2c[0x57] = MAX30102Sim(src)
+    drv = sb._load("pod.max30102")
+    hr = sb._load("pod.hr")
+    assert drv is not None and hr is not None
+    dev = drv.MAX30102(sb.fakes["machine"].I2C(0), 0x57)
+    dev.init()
+    est = hr.Estimator(drv.RATE_HZ)
+    got = 0
+    for _ in range(88):  # 35.2 s, read every 400 ms as the pod does
+        b.advance_us(400000)
+        n = dev.read()
+        got += n
+        est.feed(dev.ir, n)
+        assert all(abs(dev.ir[i] - 150000) < 3000 for i in range(n))
+    assert abs(got - 88 * 400 * drv.RATE_HZ // 1000) <= 1 and dev.overflows == 0
+    true = H.truth_at(c.beats_ms, 35000)
+    assert true is not None and abs(est.bpm10() / 10 - true) <= 2
+    b.advance_us(10 * 1000000)  # past the end of the recording: nothing on the sensor
+    est.feed(dev.ir, dev.read())
+    assert not est.contact and est.bpm10() == -1
