@@ -40,12 +40,18 @@ def heartpy_fn():
 
 
 def neurokit_fn():
-    """NeuroKit2's ppg_process (its own cleaning and peak finder); the rate at the window end."""
+    """NeuroKit2's ppg_process (its own cleaning and peak finder); the rate from the median
+    interval of the peaks it found in the window. (Its PPG_Rate at the window's end, the
+    other obvious reading, scored far worse here: MAE 9.7 against 4-5 bpm on the same cases.)"""
     import neurokit2 as nk  # pyright: ignore[reportMissingImports]
+    import numpy as np
 
     def fn(x, fs):
-        sig, _ = nk.ppg_process(x, sampling_rate=fs)
-        return float(sig["PPG_Rate"].iloc[-1])
+        _, info = nk.ppg_process(x, sampling_rate=fs)
+        pk = np.asarray(info["PPG_Peaks"])
+        if len(pk) < 3:
+            return None
+        return 60.0 * fs / float(np.median(np.diff(pk)))
     return fn, "neurokit2 %s" % nk.__version__
 
 

@@ -254,33 +254,48 @@ def nk_pulse(seconds: int, bpm: int, seed: int, fm: float = 0.1):
     return x, pk * (1000 // FS)
 
 
-def sleeper_pulse(seconds: int, seed: int, t0_min: float = 0.0, profile=None):
-    """The simulator's sleeper at FS: (ir, red, beat times). A beat is a wrap of its phase."""
+def sleeper_pulse(seconds: int, seed: int, t0_min: float = 0.0, profile=None, setup=None,
+                  moves=()):
+    """The simulator's sleeper at FS: (ir, red, beat times, moving). A beat is a wrap of its
+    phase. setup(sleeper) switches on its optional effects; moves: (second, duration s)."""
     s = Sleeper(seed, profile)
+    if setup is not None:
+        setup(s)
     n = seconds * FS
     ir = np.zeros(n)
     red = np.zeros(n)
+    moving = np.zeros(n, dtype=bool)
     beats = []
     t0 = int(t0_min * 60000)
     s.t_ms = t0
     s._t_hr = t0
     prev = s.phase
+    todo = sorted(moves)
     for i in range(n):
         t = t0 + (i + 1) * (1000 // FS)
+        if todo and t - t0 >= todo[0][0] * 1000:
+            s.move(t, todo.pop(0)[1])
+        moving[i] = t < s.move_until
         red[i], ir[i] = s.sample(t)
         if s.phase < prev:
             beats.append((i + 1) * (1000 // FS))
         prev = s.phase
-    return ir, red, np.array(beats, dtype=np.int64)
+    return ir, red, np.array(beats, dtype=np.int64), moving
 
 
 def sleeper_case(name: str, what: str, seconds: int, seed: int, t0_min: float = 0.0,
-                 profile=None, steps=None) -> Case:
-    ir, red, beats = sleeper_pulse(seconds, seed, t0_min, profile)
+                 profile=None, steps=None, setup=None, moves=()) -> Case:
+    ir, red, beats, moving = sleeper_pulse(seconds, seed, t0_min, profile, setup, moves)
     n = len(ir)
     t_ms = np.arange(n, dtype=np.int64) * (1000 // FS)
     ones = np.ones(n, dtype=bool)
-    return Case(name, what, t_ms, ir, red, beats, ones, ~ones, steps or [])
+    return Case(name, what, t_ms, ir, red, beats, ones, moving, steps or [])
+
+
+def _restless(s: Sleeper) -> None:
+    s.hrv = 0.04
+    s.rsa = 0.05
+    s.set_perfusion(0.5)
 
 
 def step_profile(rates: Sequence[float], every_s: float):
@@ -362,6 +377,10 @@ def build_cases(seconds: int = 300, with_nk: bool = True, seed: int = 0) -> list
                               seconds, 11 + z, 0.0))
     cases.append(sleeper_case("sleeper-rem", "sleeper model, 4 h in (REM, faster)", seconds, 12 + z,
                               240.0))
+    cases.append(sleeper_case(
+        "sleeper-restless", "sleeper model: beat-to-beat variability, breathing in the rate, "
+        "half perfusion, 4 s of movement a minute", seconds, 14 + z, 120.0, setup=_restless,
+        moves=[(k, 4) for k in range(30, seconds - 4, 60)]))
     every = max(10, seconds // 6)
     rates = [60, 130, 60, 130, 60, 130]
     steps = [(int(k * every * 1000), float(rates[k])) for k in range(1, len(rates))

@@ -139,7 +139,8 @@ def test_ours_does_not_report_a_rate_without_contact():
 
 def test_tiny_bench_run_end_to_end(tmp_path):
     cases = H.build_cases(30, with_nk=False)
-    assert [c.name for c in cases] == ["sleeper-evening", "sleeper-rem", "steps-60-130"]
+    assert [c.name for c in cases] == ["sleeper-evening", "sleeper-rem", "sleeper-restless",
+                                       "steps-60-130"]
     res = bench_hr.run(cases, {})
     p = res["pooled"]["pod.hr (ours)"]
     assert p["contact_seconds"] > 40 and p["mae_bpm"] is not None and p["mae_bpm"] < 3
@@ -184,3 +185,13 @@ def test_a_recording_feeds_the_register_model_and_the_real_driver(tmp_path):
     b.advance_us(10 * 1000000)  # past the end of the recording: nothing on the sensor
     est.feed(dev.ir, dev.read())
     assert not est.contact and est.bpm10() == -1
+
+
+def test_contract_alarm_is_the_unsafe_rate_held_for_a_minute():
+    from simulator.hrcsv import estimate
+    slow = H.finish(H.sleeper_case("slow", "", 80, 6, profile=H.step_profile([34.0], 1000)))
+    recs = estimate(list(zip(slow.t_ms.tolist(), slow.ir.tolist())))
+    first = next(r["t_ms"] for r in recs if r["alarm"])
+    assert 58000 <= first <= 63000 and all(r["alarm"] for r in recs if r["t_ms"] >= first)
+    ok = H.finish(H.sleeper_case("ok", "", 80, 6))
+    assert not any(r["alarm"] for r in estimate(list(zip(ok.t_ms.tolist(), ok.ir.tolist()))))
