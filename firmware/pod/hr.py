@@ -165,8 +165,9 @@ class Estimator:
                 peak = y1 > y2 and y1 >= y0 and y1 > 0 and y1 * 2 > env
                 if peak and pk and y1 > 3 * pk:
                     # far steeper than the beats so far: movement. Intervals across it mean
-                    # nothing; look again in 2 s (the out-of-band timing is kept, so a sleeper
-                    # who fidgets still gets the slow/fast alarm)
+                    # nothing; look again in 2 s. The out-of-band timing is kept through a
+                    # movement shorter than _LOST_MS, so a sleeper who twitches still gets the
+                    # slow/fast alarm; a longer one forgets it, as any long gap in the beats does
                     peak = False
                     self.count = 0
                     self.have_beat = False
