@@ -60,3 +60,25 @@ def test_a_sensor_that_comes_back_is_used_again(kind):
     true = pod.sleeper.true_hr(AT + 3 * M)
     assert tel["bpm"] is not None and abs(tel["bpm"] - true) <= 3
     assert res.wakes == [] and res.resets == []  # back within the grace: the night goes on
+
+
+def test_a_recording_runs_the_whole_pod(tmp_path):
+    """A t_ms,ir,red recording in place of the simulated sleeper: sensor model, driver,
+    estimator and core, unchanged; when the recording ends the pod sees no skin."""
+    from simulator import hrbench as H
+    from simulator.hrcsv import CsvSource
+    c = H.finish(H.sleeper_case("rec", "", 120, 9))
+    path = tmp_path / "rec.csv"
+    H.write_csv(c, path)
+    pod = SimPod(start_clock="05:30", sleeper=CsvSource.from_file(str(path), t0_ms=10000))  # type: ignore[arg-type]
+    try:
+        pod.advance_to(100000)
+        during = dict(pod.last_tel)
+        pod.advance_to(150000)
+        after = dict(pod.last_tel)
+    finally:
+        pod.close()
+    true = H.truth_at(c.beats_ms, 100000 - 10000)  # the recording started at 10 s
+    assert during["sensor"] == "ok" and during["contact"] and true is not None
+    assert during["bpm"] is not None and abs(during["bpm"] - true) <= 3
+    assert after["sensor"] == "ok" and not after["contact"] and after["bpm"] is None
