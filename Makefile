@@ -5,6 +5,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.stamp
+BENCH_STAMP := $(VENV)/.stamp-bench
 TYPINGS := build/mpy-typings
 MPY_STUBS_VERSION := 1.29.0.post1
 MPY_STUBS := micropython-esp32-stubs==$(MPY_STUBS_VERSION)
@@ -66,7 +67,12 @@ sim: venv
 bench: venv
 	$(BIN)/python -m simulator.bench
 
-bench-hr: venv
+# The reference libraries (neurokit2, heartpy) are installed here only, never for `make test`.
+$(BENCH_STAMP): pyproject.toml | $(VENV_STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
+bench-hr: venv $(BENCH_STAMP)
 	$(BIN)/python -m simulator.bench_hr
 
 # Serial-link round trips through `pod-sim serve` in real time (writes bench/link.json).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from simulator.faults import SENSOR_LOST
 from simulator.sim import SESSION_STATES, SimPod, _first_on
 
 H = 3600 * 1000
@@ -103,7 +104,8 @@ class Monitor:
             elif self.active():
                 due = t + (k + 1) * 1300 + BOOT_MS
         elif kind in ("hr-low", "hr-high") and self._fw_state in SESSION_STATES \
-                and self.pod.sleeper.contact and not self.pod.board.i2c_fault:
+                and self.pod.sleeper.contact and not self.pod.board.i2c_fault \
+                and self.pod.pins.HR_ADDR in self.pod.board.i2c:
             due = t + self.hold_ms + 1000  # (a rate nobody can measure is a no-signal case)
         if due is not None:
             due += wait
@@ -130,7 +132,7 @@ class Monitor:
         if kind == "power-cut" and t >= self._power_back:  # (a cut while off changes nothing)
             self._power_cuts.append(t)
             self._power_back = t + (arg or 5) * 1000
-        if kind in ("sensor-off", "i2c-dead"):
+        if kind in SENSOR_LOST:
             # the rate cannot be measured any more: its wake becomes the no-signal one
             self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
@@ -158,10 +160,12 @@ class Monitor:
         """The heart-rate signal comes back to normal: pending heart-rate wakes are off."""
         self.pod.sleeper.override = 0.0
         self.pod.sleeper.contact = True
-        if self.pod.board.i2c_fault == "nack":
-            self.pod.board.i2c_fault = ""
+        b = self.pod.board
+        if b.i2c_fault in ("nack", "stuck"):
+            b.i2c_fault = ""
+        b.i2c[self.pod.pins.HR_ADDR] = self.pod.sensor  # (plugged back in, if it was pulled)
         self.obligations = [o for o in self.obligations
-                            if o.kind not in ("hr-low", "hr-high", "sensor-off", "i2c-dead")]
+                            if o.kind not in ("hr-low", "hr-high") + SENSOR_LOST]
 
     # -- the checks ----------------------------------------------------------------------------
     def _fail(self, msg: str) -> None:

@@ -6,7 +6,9 @@ import random
 from simulator.hw import simstate
 
 KINDS = ("hang", "crash", "i2c-dead", "sensor-off", "hr-low", "hr-high", "power-cut",
-         "boot-crash", "button", "corrupt-program", "serial-garbage", "serial-wake")
+         "boot-crash", "button", "corrupt-program", "serial-garbage", "serial-wake",
+         "i2c-stuck", "sensor-removed")
+SENSOR_LOST = ("sensor-off", "i2c-dead", "i2c-stuck", "sensor-removed")  # no rate to measure
 
 SERIAL_CHUNK = 64       # serial-garbage arrives in chunks this big...
 SERIAL_CHUNK_US = 5600  # ...this often: 115200 baud
@@ -55,6 +57,12 @@ def apply(pod, kind: str, arg: int = 0) -> None:
     elif kind == "i2c-dead":
         pod.note_trigger("i2c-dead")
         b.i2c_fault = "nack"
+    elif kind == "i2c-stuck":  # a slave holds SDA low: every transfer times out
+        pod.note_trigger("i2c-stuck")
+        b.i2c_fault = "stuck"
+    elif kind == "sensor-removed":  # the sensor's cable pulled: nothing answers at its address
+        pod.note_trigger("sensor-removed")
+        b.i2c.pop(pod.pins.HR_ADDR, None)
     elif kind == "sensor-off":
         pod.note_trigger("sensor-off")
         pod.sleeper.contact = False

@@ -1,4 +1,10 @@
-"""`pod-sim hr FILE.csv`: the firmware's own estimator on a recording, one JSON line a second."""
+"""`pod-sim hr FILE.csv`: the firmware's own estimator on a recording, one JSON line a second.
+
+Contract (stable; other tools score it): input CSV with header `t_ms,ir,red`, integer 18-bit
+counts at about 100 Hz; output one JSON object per whole second of input, each computed only
+from the samples before it: {"t_ms": int, "bpm": float|null, "contact": bool, "alarm": bool}.
+"alarm" is the estimator's unsafe-rate verdict for the default band (40-130 bpm held 60 s).
+"""
 from __future__ import annotations
 
 import csv
@@ -7,27 +13,86 @@ from typing import TextIO
 
 from simulator.sim import firmware_module
 
+ALARM_HOLD_MS = 60000  # the default program's hr_hold_s
 
-def run_csv(path: str, out: TextIO) -> int:
-    hr = firmware_module("pod.hr")
+
+def read_csv(path: str) -> list[tuple[int, int]]:
     with open(path, newline="") as f:
         rows = csv.reader(f)
         header = next(rows, None)
         if header is None or [h.strip() for h in header[:3]] != ["t_ms", "ir", "red"]:
             raise SystemExit("pod-sim hr: %s must start with the header t_ms,ir,red" % path)
-        data = [(int(r[0]), int(r[1])) for r in rows if r]
+        return [(int(r[0]), int(r[1])) for r in rows if r]
+
+
+def estimate(data: list[tuple[int, int]]) -> list[dict]:
+    """The per-second contract over (t_ms, ir) samples, as `pod-sim hr` prints it."""
     if len(data) < 2:
-        return 0
+        return []
+    hr = firmware_module("pod.hr")
     span = data[-1][0] - data[0][0]
     fs = max(1, round((len(data) - 1) * 1000 / span)) if span > 0 else 100
     est = hr.Estimator(fs)
-    t0 = data[0][0]
-    next_s = t0 + 1000
+    out = []
+    next_s = data[0][0] + 1000
     for t, ir in data:
         while t >= next_s:  # report each second from the samples before it only
             b = est.bpm10()
-            out.write(json.dumps({"t_ms": next_s, "bpm": None if b < 0 else b / 10,
-                                  "contact": bool(est.contact), "alarm": False}) + "\n")
+            out.append({"t_ms": next_s, "bpm": None if b < 0 else b / 10,
+                        "contact": bool(est.contact),
+                        "alarm": bool(est.contact) and est.bad_ms() >= ALARM_HOLD_MS})
             next_s += 1000
         est.add(ir)
+    return out
+
+
+def run_csv(path: str, out: TextIO) -> int:
+    for rec in estimate(read_csv(path)):
+        out.write(json.dumps(rec) + "\n")
     return 0
+
+
+class CsvSource:
+    """A recording as the simulated MAX30102's signal source (MAX30102Sim(CsvSource(...))):
+    the sensor model asks for samples at its own clock, and gets, for each, the recording's
+    sample at or before that time since the recording's start, so the real driver and the
+    estimator run on recorded data. Past the end it reads like a sensor with nothing on it.
+    Looks like a Sleeper to the simulator: `contact` and `true_hr` (unknown: 0)."""
+
+    def __init__(self, rows: list[tuple[int, int, int]], t0_ms: int = 0):
+        self.t = [r[0] - rows[0][0] for r in rows]
+        self.ir = [r[1] for r in rows]
+        self.red = [r[2] for r in rows]
+        self.t0_ms = t0_ms   # simulated time the recording starts at
+        self.contact = True
+        self.override = 0.0
+        self._i = 0
+
+    @classmethod
+    def from_file(cls, path: str, t0_ms: int = 0) -> CsvSource:
+        with open(path, newline="") as f:
+            rows = csv.reader(f)
+            header = next(rows, None)
+            if header is None or [h.strip() for h in header[:3]] != ["t_ms", "ir", "red"]:
+                raise ValueError("%s must start with the header t_ms,ir,red" % path)
+            data = [(int(r[0]), int(r[1]), int(r[2])) for r in rows if r]
+        return cls(data, t0_ms)
+
+    def true_hr(self, t_ms: int) -> float:
+        return 0.0
+
+    def block(self, t0_us: int, per_us: int, n: int) -> tuple[list[int], list[int]]:
+        reds = [0] * n
+        irs = [0] * n
+        t = self.t
+        i = self._i
+        for j in range(n):
+            tm = (t0_us + (j + 1) * per_us) // 1000 - self.t0_ms
+            while i + 1 < len(t) and t[i + 1] <= tm:
+                i += 1
+            if tm < 0 or (i + 1 >= len(t) and tm > t[-1] + 1000):
+                reds[j], irs[j] = 900, 1200  # before or after the recording: no skin
+            else:
+                reds[j], irs[j] = self.red[i], self.ir[i]
+        self._i = i
+        return reds, irs

@@ -35,6 +35,8 @@ TRIGGER_REASONS = {
     "hr-high": ("hr_high",),
     "sensor-off": ("no_signal",),
     "i2c-dead": ("no_signal",),
+    "i2c-stuck": ("no_signal",),
+    "sensor-removed": ("no_signal",),
     "boot-crash": ("crash", "boot_loop"),
 }
 

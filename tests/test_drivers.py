@@ -201,3 +201,43 @@ def test_release_bounce_is_not_a_second_press(board):
     assert presses == 1
     board.set_input(27, 0)  # a real second press, once settled, counts
     assert btn.take()
+
+
+@pytest.mark.parametrize("fault,errno", [("nack", 19), ("eio", 5), ("stuck", 116)])
+def test_max30102_bus_faults_are_the_esp32_oserrors_and_recoverable(board, fault, errno):
+    dev, model, _, _ = make_sensor(board)
+    dev.init()
+    board.i2c_fault = fault
+    t0 = board.us
+    with pytest.raises(OSError) as e:
+        dev.read()
+    assert e.value.args[0] == errno
+    assert not board.hung and board.us - t0 <= 50000  # a stuck bus times out, it does not hang
+    board.i2c_fault = ""
+    dev.init()
+    board.advance_us(400000)
+    assert dev.read() >= 9
+
+
+def test_max30102_pulled_out_and_plugged_back(board):
+    dev, model, _, _ = make_sensor(board)
+    dev.init()
+    del board.i2c[0x57]
+    with pytest.raises(OSError) as e:
+        dev.read()
+    assert e.value.args[0] == 19  # ENODEV: nothing acknowledges the address
+    fresh = MAX30102Sim(Sleeper(4))  # plugged back: a part at its power-on defaults
+    board.i2c[0x57] = fresh
+    board.advance_us(400000)
+    assert fresh.read(0x09, 1)[0] & 7 == 0  # not sampling until the driver configures it
+    dev.init()
+    board.advance_us(400000)
+    assert dev.read() >= 9
+
+
+def test_max30102_die_temperature(board):
+    dev, model, _, _ = make_sensor(board)
+    dev.init()
+    model.temp_c16 = 35 * 16 + 5
+    dev.temperature()  # starts a conversion
+    assert dev.temperature() == 35 * 16 + 5

@@ -154,7 +154,9 @@ def test_fault_night_timeline(fault_night):
     assert rows[i_fault][0] == "06:22:00"
     wake = re.search(r"wake: hr_high \(firmware \+(\d+\.\d) s, lit \+(\d+\.\d) s", notes[i_fault])
     assert wake, notes[i_fault]
-    assert 60 <= float(wake.group(1)) <= 75  # hr_hold_s is 60 s, plus the estimator's lag
+    # hr_hold_s is 60 s, plus the estimator's lag; the hold is dated from the beat interval
+    # before the first fast one, so it may end up to a beat early (as in test_night)
+    assert 57.5 <= float(wake.group(1)) <= 75
     alarm = rows[i_alarm]
     assert alarm[2] != alarm[2].split(" / ")[0]  # odd pixels differ: the ALARM pattern
     assert {"white", "amber"} <= set(re.findall(r"white|amber", alarm[2]))

@@ -105,13 +105,14 @@ class PodUnderFaults(RuleBasedStateMachine):
         self.mon.fault("boot-crash", k)
         self.mon.advance(then)
 
-    @rule(kind=st.sampled_from(["hr-low", "hr-high", "sensor-off", "i2c-dead"]), then=LATER)
+    @rule(kind=st.sampled_from(["hr-low", "hr-high", "sensor-off", "i2c-dead", "i2c-stuck",
+                                "sensor-removed"]), then=LATER)
     def sensor_fault(self, kind, then):
         self.mon.fault(kind)
         self.mon.advance(then)
 
     @precondition(lambda self: self.pod.sleeper.override or not self.pod.sleeper.contact
-                  or self.pod.board.i2c_fault)
+                  or self.pod.board.i2c_fault or self.pod.pins.HR_ADDR not in self.pod.board.i2c)
     @rule(then=LATER)
     def sensor_recovers(self, then):
         self.mon.heal_sensor()

@@ -18,9 +18,15 @@ _MAX_IV_MS = const(2000)      # 30 bpm
 _LOST_MS = const(3000)        # no beat for this long: forget the intervals
 
 
+_FS_WORK = const(25)           # Hz the detector runs at; faster input is averaged down to it
+
+
 class Estimator:
     def __init__(self, fs):
-        self.fs = fs
+        # Faster input is averaged in blocks of `dec` samples (as the sensor's SMP_AVE would),
+        # so a 100 Hz recording meets the same filters as the pod's 25 Hz FIFO stream.
+        self.dec = max(1, fs // _FS_WORK)
+        self.fs = fs // self.dec
         self._iv = array("i", [0] * _RING)   # beat intervals, ms
         self._tmp = array("i", [0] * _RING)  # scratch for the median
         self._one = array("i", [0])
@@ -37,9 +43,14 @@ class Estimator:
         self.dc = 0          # x256
         self.x1 = 0
         self.x2 = 0
+        self.x3 = 0
+        self.x4 = 0
         self.y1 = 0
         self.y2 = 0
         self.env = 0
+        self.pk = 0          # typical slope peak of the accepted beats, 0 until learnt
+        self.hold = 0        # samples left ignoring peaks after a movement
+        self.rej = 0         # movement peaks in a row (many: the amplitude really changed)
         self.since = 0       # samples since the last beat
         self.frac = 0        # 1/16-sample offset of the last beat
         self.have_beat = False
@@ -52,6 +63,8 @@ class Estimator:
         self.oob_age = 0     # samples since that run of beats began
         self.inband = 0      # in-band intervals since, to end a run
         self.prev_len = 0    # length of the previous beat interval, samples
+        self.acc = 0         # sum of the raw samples of the block being averaged
+        self.nacc = 0
 
     def _forget(self):
         self.count = 0
@@ -79,19 +92,34 @@ class Estimator:
         dcs = self.dc          # DC level x256
         x1 = self.x1
         x2 = self.x2
+        x3 = self.x3
+        x4 = self.x4
         y1 = self.y1
         y2 = self.y2
         env = self.env
+        pk = self.pk
+        hold = self.hold
         since = self.since
         contact = self.contact
         fs = self.fs
         lost = _LOST_MS * fs
         oob_age = self.oob_age
+        dec = self.dec
+        acc = self.acc
+        nacc = self.nacc
         for k in range(n):
             ir = samples[k]
             if ir <= 0 or ir >= 0x3FFFF:  # an I2C glitch or a saturated sample: hold the last
                 ir = last
             last = ir
+            if dec > 1:
+                acc += ir
+                nacc += 1
+                if nacc < dec:
+                    continue
+                ir = acc // dec
+                acc = 0
+                nacc = 0
             c = CONTACT_MIN <= ir <= CONTACT_MAX
             if c != contact:
                 contact = c
@@ -100,20 +128,25 @@ class Estimator:
                 dcs = ir << 8
                 since = 0
                 env = 0
+                pk = 0
+                hold = 0
                 continue
             dc = dcs >> 8
             diff = ir - dc
             if diff > (dc >> 3) or -diff > (dc >> 3):  # first touch or movement: re-centre
                 dcs = ir << 8
-                x1 = x2 = y1 = y2 = 0
+                x1 = x2 = x3 = x4 = y1 = y2 = 0
                 env = 0
                 self._forget()
                 continue
             dcs += ((ir << 8) - dcs) >> 5
             x0 = dc - ir
-            # slope of the inverted pulse over two samples: its peak is the systolic upstroke,
-            # which is sharp, while breathing and the dicrotic notch are slow or shallow
-            y0 = x0 - x2
+            # slope of the inverted pulse: pairs of samples three apart (120 ms at 25 Hz). Its
+            # peak is the systolic upstroke, which is sharp, while breathing and the dicrotic
+            # notch are slow or shallow; pairing smooths flicker and noise near 5 Hz
+            y0 = x0 + x1 - x3 - x4
+            x4 = x3
+            x3 = x2
             x2 = x1
             x1 = x0
             since += 1
@@ -123,7 +156,29 @@ class Estimator:
             if y1 > env:
                 env = y1
             # y1 is a beat if it rises above both neighbours and clears half the envelope
-            if y1 > y2 and y1 >= y0 and y1 > 0 and y1 * 2 > env:
+            peak = False
+            if hold:
+                hold -= 1
+                if not hold:
+                    env = pk
+            else:
+                peak = y1 > y2 and y1 >= y0 and y1 > 0 and y1 * 2 > env
+                if peak and pk and y1 > 3 * pk:
+                    # far steeper than the beats so far: movement. Intervals across it mean
+                    # nothing; look again in 2 s. The out-of-band timing is kept through a
+                    # movement shorter than _LOST_MS, so a sleeper who twitches still gets the
+                    # slow/fast alarm; a longer one forgets it, as any long gap in the beats does
+                    peak = False
+                    self.count = 0
+                    self.have_beat = False
+                    hold = 2 * fs
+                    self.rej += 1
+                    if self.rej >= 4:  # 8 s of it: the pulse itself got stronger
+                        pk = 0
+                        self.rej = 0
+            if peak:
+                self.rej = 0
+                pk = y1 if not pk else pk + ((y1 - pk) >> 2)
                 den = y2 - 2 * y1 + y0
                 frac = 0
                 if den < 0:
@@ -158,12 +213,18 @@ class Estimator:
             y2 = y1
             y1 = y0
         self.last = last
+        self.acc = acc
+        self.nacc = nacc
         self.dc = dcs
         self.x1 = x1
         self.x2 = x2
+        self.x3 = x3
+        self.x4 = x4
         self.y1 = y1
         self.y2 = y2
         self.env = env
+        self.pk = pk
+        self.hold = hold
         self.since = since
         self.contact = contact
         self.oob_age = oob_age

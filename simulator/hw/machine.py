@@ -10,6 +10,7 @@ WDT_RESET = simstate.WDT_RESET
 DEEPSLEEP_RESET = simstate.DEEPSLEEP_RESET
 SOFT_RESET = simstate.SOFT_RESET
 
+_EIO = 5
 _ENODEV = 19
 _ETIMEDOUT = 116
 
@@ -113,15 +114,26 @@ class I2C:
     def __init__(self, id=0, scl=None, sda=None, freq=400000, timeout=50000):
         self.id = id
         self.freqv = freq
+        self.timeout_us = timeout
 
     def _dev(self, addr):
+        """The device model at addr, or the OSError a real ESP32 I2C transfer raises:
+        ENODEV when nothing acknowledges (bus fault "nack", or the part removed), EIO for a
+        transfer broken midway ("eio"), ETIMEDOUT after the bus timeout when a confused slave
+        holds SDA low ("stuck"): the ESP32's I2C driver gives up, it does not hang."""
         b = _b()
-        if b.i2c_fault == "stuck":
-            b.hang()  # SDA held low by a confused slave: the transfer never completes
+        fault = b.i2c_fault
+        if fault == "stuck":
+            b.i2c_errors += 1
+            b.advance_us(self.timeout_us)
+            raise OSError(_ETIMEDOUT)
         dev = b.i2c.get(addr)
-        if dev is None or b.i2c_fault == "nack":
+        if dev is None or fault == "nack":
             b.i2c_errors += 1
             raise OSError(_ENODEV)
+        if fault == "eio":
+            b.i2c_errors += 1
+            raise OSError(_EIO)
         return dev
 
     def scan(self):

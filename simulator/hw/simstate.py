@@ -94,7 +94,7 @@ class Board:
         self.pwm = {}             # pin id -> [freq, duty_u16]
         self.strips = {}          # pin id -> bytes of the last write
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
-        self.i2c_fault = ""       # "", "nack" or "stuck"
+        self.i2c_fault = ""       # "", "nack", "eio" or "stuck" (see machine.I2C._dev)
         self.i2c_errors = 0
         self.hung = False         # stuck in hang(): only a reset or power loss ends it
         self.timers = []          # running machine.Timer objects, stopped by a reset

@@ -64,7 +64,27 @@ class Sleeper:
         self.dc_red = 120000
         self.amp = 900        # pulse amplitude in counts
         self.resp = 0.0015    # breathing swing, as a fraction of the baseline
+        # Optional realism, all off by default (the default night stays as it was):
+        self.hrv = 0.0        # beat-to-beat variability: each beat's rate off by up to this fraction
+        self.rsa = 0.0        # respiratory sinus arrhythmia: rate swings with breathing, fraction
+        self.move_until = 0   # moving on the sensor until this time (ms): a sway and a shift
+        self.move_amp = 4000  # counts, of that sway
+        self.saturated = False  # bright light floods the photodiode: full-scale readings
+        self._beat_k = 1.0
+        self._amp0 = self.amp
         self._tables()
+
+    def set_perfusion(self, frac):
+        """Perfusion changes (cold hands, vasoconstriction): the pulse at frac of its normal size."""
+        self.amp = max(1, int(self._amp0 * frac))
+        self._tables()
+
+    def move(self, t_ms, seconds):
+        """The sleeper moves on the sensor for `seconds` from t_ms."""
+        self.move_until = t_ms + int(seconds * 1000)
+
+    def _extras(self):
+        return self.hrv or self.rsa or self.move_until > self.t_ms or self.saturated
 
     def _tables(self):
         """Recompute the per-sample lookups after changing dc_*, amp or resp."""
@@ -86,23 +106,44 @@ class Sleeper:
             if t_ms >= self._t_hr:  # the rate is updated once a second
                 self.hr = self.true_hr(t_ms)
                 self._t_hr = t_ms + 1000
-            ph = self.phase + self.hr * dt / 60000.0
+            hr = self.hr
+            if self.rsa:
+                hr *= 1 + self.rsa * _RESP[(t_ms >> 6) & 63]
+            if self.hrv:
+                hr *= self._beat_k
+            ph = self.phase + hr * dt / 60000.0
+            if ph >= 1 and self.hrv:  # a new beat: its own rate, within +-hrv
+                self.seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
+                self._beat_k = 1 + self.hrv * (((self.seed >> 8) & 1023) - 512) / 512.0
             self.phase = ph - int(ph)
         seed = (self.seed * 1103515245 + 12345) & 0x7FFFFFFF
         self.seed = seed
         n1 = ((seed >> 8) & 63) - 32
         n2 = ((seed >> 16) & 63) - 32
+        if self.saturated:
+            return 0x3FFFF, 0x3FFFF
         if not self.contact:
             return 900 + n1, 1200 + n2
         k = _index(self.phase, self.hr)
         r = (t_ms >> 6) & 63
-        return (self._resp_red[r] - self._pulse_red[k] + n2,
-                self._resp_ir[r] - self._pulse_ir[k] + n1)
+        red = self._resp_red[r] - self._pulse_red[k] + n2
+        ir = self._resp_ir[r] - self._pulse_ir[k] + n1
+        if t_ms < self.move_until:  # a 2 Hz sway (in the heart-rate band) and a shifted baseline
+            m = int(self.move_amp * _RESP[(t_ms >> 3) & 63]) + self.move_amp // 2
+            red += m
+            ir += m
+        return red, ir
 
     def block(self, t0_us, per_us, n):
         """n samples, the first at t0_us + per_us, spaced per_us: two lists (red, ir).
 
         The same signal as n calls of sample(), with the per-call overhead paid once."""
+        if self._extras():  # the optional effects: sample by sample
+            reds = [0] * n
+            irs = [0] * n
+            for j in range(n):
+                reds[j], irs[j] = self.sample((t0_us + (j + 1) * per_us) // 1000)
+            return reds, irs
         reds = [0] * n
         irs = [0] * n
         phase = self.phase

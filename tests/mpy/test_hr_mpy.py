@@ -85,3 +85,36 @@ def test_feeding_blocks_matches_single_samples():
         b.feed(buf, n)
         assert a.bpm10() == b.bpm10()
     assert a.bpm10() > 0
+
+
+def test_a_100_hz_recording_gives_the_same_rate():
+    # `pod-sim hr` feeds 100 Hz recordings; the estimator averages them down to its 25 Hz
+    for seed in (8, 9):
+        s = Sleeper(seed)
+        est = hr.Estimator(100)
+        t = 0
+        for _ in range(20 * 100):
+            t += 10
+            est.add(s.sample(t)[1])
+        got = est.bpm10()
+        assert abs(got - int(s.true_hr(t) * 10 + 0.5)) <= 30, (seed, got)
+
+
+def test_movement_is_not_read_as_a_fast_heart():
+    # a sleeper shifting on the sensor: a 3 Hz sway four times the pulse for 4 s. The rate
+    # may go missing for a while, but is never the sway's 180 bpm
+    s = Sleeper(10)
+    est = hr.Estimator(FS)
+    t = _run(est, s, 0, 20)
+    true10 = int(s.true_hr(t) * 10 + 0.5)
+    sway = (0, 2800, 3600, 1100, -2300, -3800, -2300, 1100)  # 3.125 Hz at 25 Hz
+    for k in range(40 * FS):
+        t += PERIOD_MS
+        ir = s.sample(t)[1]
+        if k < 4 * FS:
+            ir += sway[k & 7]
+        est.add(ir)
+        if k % FS == 0:
+            got = est.bpm10()
+            assert got == -1 or abs(got - true10) <= 50, (k // FS, got, true10)
+    assert abs(est.bpm10() - true10) <= 30
