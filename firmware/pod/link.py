@@ -141,6 +141,9 @@ class Link:
                 rid, binascii.hexlify(machine.unique_id()).decode(), VERSION, PROTOCOL))
         elif cmd == "status":
             self.status(now, '"id":%s,"ok":true' % rid)
+        elif cmd in ("program", "logs", "config"):
+            from pod import linkfiles  # storage commands (issue 7): loaded only when used
+            linkfiles.handle(self, rid, req)
         else:
             _err(rid, "unknown_cmd", "unknown command")
         return False
