@@ -11,6 +11,7 @@ import io
 import os as _os
 import traceback
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 from simulator.hw import machine as fake_machine
@@ -90,8 +91,11 @@ class FlashFS:
         self.cut_bytes = 0
         self.ops = 0             # mutating operations since arming
         self.cut_log: list[str] = []  # what was being done when the power went
-        self.on_cut = None       # called just before the cut (e.g. to snapshot the flash)
+        self.on_cut: Callable[[str], None] | None = None  # called just before the cut
         self.cut_off_ms = 2000
+        # the power is off: nothing more reaches the flash until the next boot (code that
+        # still runs in the simulator while a PowerCut unwinds, a `finally:`, writes nothing)
+        self.dead = False
 
     def path(self, p: str) -> Path:
         parts = [x for x in str(p).split("/") if x not in ("", ".")]
@@ -108,6 +112,8 @@ class FlashFS:
 
     def _step(self, what: str) -> bool:
         """Count one mutating operation; True if the power goes now."""
+        if self.dead:
+            raise simstate.PowerCut(self.cut_off_ms)
         if not self.cut_op:
             return False
         self.ops += 1
@@ -120,6 +126,7 @@ class FlashFS:
         return True
 
     def _cut(self):
+        self.dead = True
         raise simstate.PowerCut(self.cut_off_ms)
 
     def corrupt(self, p: str, kind: str, arg: int = 0) -> None:

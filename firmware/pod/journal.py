@@ -1,6 +1,6 @@
 # The night journal: append-only records in a few bounded files on flash.
 #
-# Record: 0xA5, n (payload length, 4..64), type, payload (n bytes), CRC32 of n+type+payload
+# Record: 0xA5, n (payload length, 4..100), type, payload (n bytes), CRC32 of n+type+payload
 # (4 bytes, little-endian). Every payload starts with t, the RTC's seconds since 2000-01-01
 # (u32 LE). Files jr00001.bin, jr00002.bin...: a record goes to the newest file unless it would
 # pass FILE_BYTES, then a new file starts and the oldest beyond MAX_FILES is deleted.
@@ -21,6 +21,7 @@ from micropython import const
 from pod.core import ALARM, AWAKE, WAKE_RAMP, in_session
 
 MAGIC = const(0xA5)
+_MAX_PAYLOAD = const(100)  # t and the fields; a longer text is cut
 MAX_FILES = const(8)
 FILE_BYTES = const(8192)
 PREFIX = "jr"
@@ -55,7 +56,7 @@ def files():
 
 class Journal:
     def __init__(self):
-        self.buf = bytearray(72)
+        self.buf = bytearray(3 + _MAX_PAYLOAD + 4)
         self.mv = memoryview(self.buf)
         seqs = files()
         self.first = seqs[0] if seqs else 1
@@ -110,7 +111,7 @@ class Journal:
 
     def _text(self, off, s):
         s = s.encode() if isinstance(s, str) else s
-        k = min(len(s), 64 - off + 3)
+        k = min(len(s), _MAX_PAYLOAD + 3 - off)
         self.buf[off:off + k] = s[:k]
         return off + k - 3
 
