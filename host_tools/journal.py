@@ -150,8 +150,10 @@ def summary(records: list[dict]) -> dict:
         out["start"] = night[0]["time"]
     sleep_t = None
     hr_sum = hr_n = 0
+    prev_t = 0
     for r in night:
         typ = r["type"]
+        t_before, prev_t = prev_t, r["t"]
         if typ == "phase":
             if sleep_t is not None:
                 out["asleep_s"] += max(0, r["t"] - sleep_t)
@@ -162,7 +164,8 @@ def summary(records: list[dict]) -> dict:
                 out["end"] = r["time"]
         elif typ == "boot":
             out["resets"].append({"time": r["time"], "cause": r["cause"], "verdict": r["reason"]})
-            if sleep_t is not None:  # the clock of a reset board restarts; count up to here
+            if sleep_t is not None:  # asleep until the last record before the reset
+                out["asleep_s"] += max(0, t_before - sleep_t)
                 sleep_t = None
         elif typ == "wake" and out["wake_reason"] is None:
             out["wake_reason"] = r["reason"]

@@ -131,7 +131,10 @@ def load_settings(probs):
     try:
         r = read_checked(SETTINGS)
         if r is not None:
-            d = json.loads(payload(r))
+            try:
+                d = json.loads(payload(r))
+            except ValueError:
+                raise ValueError("not valid JSON")
             r = None
             if not isinstance(d, dict):
                 raise ValueError("not a JSON object")
