@@ -4,6 +4,7 @@ and the night summary."""
 import csv
 import io
 import json
+from typing import Any
 
 import pytest
 
@@ -25,8 +26,9 @@ class Night:
         simstate.current = self.board
         self.board.rtc_set(NOV_23_2026 * 86400 + 22 * 3600 + 30 * 60)
         self.fs = FlashFS(root)
-        self.mod = Sandbox(FIRMWARE_DIR, self.board, self.fs)._load("pod.journal")
-        assert self.mod is not None
+        mod = Sandbox(FIRMWARE_DIR, self.board, self.fs)._load("pod.journal")
+        assert mod is not None
+        self.mod: Any = mod
         self.j = self.mod.Journal()
 
     def wait_s(self, s):
