@@ -1,5 +1,6 @@
 # The pod's application: builds the drivers from the board file, then runs a fixed-period
 # super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
+import binascii
 import gc
 import json
 import sys
@@ -36,7 +37,7 @@ def load_files():
     """(settings dict, plan, program info, problems): the stored program if it passes its
     checks, else the previous one, else the built-in default; settings validated, defaults for
     anything wrong (pod.store). Never raises (but MemoryError). info = (file name or "",
-    source 0 file / 1 previous / 2 default, payload size, CRC32 (0 for the default), name).
+    source 0 file / 1 previous / 2 default, payload size, payload CRC32, program name).
 
     The store and the validator are needed only here, each in turn, and their modules are
     dropped again: on a small heap their bytecode is worth more as free memory for the night.
@@ -64,12 +65,15 @@ def load_files():
                 continue
         else:
             fname = ""
-            size = crc = 0
         gc.collect()
         from pod import program
         try:
             if prog is None:
                 prog = program.DEFAULT
+                d = json.dumps(prog).encode()  # what program info/read give for it
+                size = len(d)
+                crc = binascii.crc32(d)
+                d = None
             errs = program.validate(prog)
             if errs:
                 probs.append("%s: %s" % (fname, "; ".join(errs)))
@@ -279,8 +283,19 @@ class App:
             self.reload_plan()
 
     def reload_plan(self):
-        """Load the stored program now (after an upload; never mid-session)."""
-        _, plan, self.prog, probs = load_files()
+        """Load the stored program now (after an upload; never mid-session). If the heap is
+        too fragmented to load the validator beside the running firmware, the pod restarts
+        itself as soon as it is idle (a deliberate reset, lights off anyway) to load it."""
+        try:
+            _, plan, self.prog, probs = load_files()
+        except MemoryError:
+            if self.pod.state == core.IDLE:
+                self.journal.fault(0, "program: restarting to load the new program")
+                m = self.marker
+                m.deliberate = 1
+                m.save()
+                machine.reset()
+            return  # plan_stale stays: tried again at the next state change
         self.plan_src = _SOURCES[self.prog[1]]
         self.plan_stale = False
         self.pod.plan = plan

@@ -6,7 +6,7 @@
 # The payload before it is plain JSON. A file without a seal (copied by hand) is still read,
 # checked by its JSON and the validator only.
 #
-# Replacing a file (pod.linkfiles.seal_replace): write <name>.tmp, read it back and check the seal, then
+# Replacing a file (seal_replace): write <name>.tmp, read it back and check the seal, then
 # rename the current file to the previous one (programs only), then the temporary one to the
 # current. Every rename is atomic on littlefs, so a power cut leaves one of:
 #   1. a partial or unsealed .tmp, current intact  -> boot deletes the .tmp: the old one runs
@@ -28,7 +28,6 @@ SETTINGS_TMP = "settings.tmp"
 MAX_PROGRAM = const(4096)   # payload bytes of a program upload
 _MAX_FILE = const(4160)     # payload plus seal; anything longer is not read at all
 SEAL = b"\n#pod1 "
-SOURCES = ("file", "previous", "default")
 
 # Settings: (key, kind, low, high, default). "i" whole number in [low, high], "s" text of at
 # most `high` characters. The cap and the HR band stay within the pod's safe limits.
@@ -58,15 +57,15 @@ def remove(name):
 def read_checked(name):
     """(data, n, crc): the file's bytes, its payload length and the payload's CRC32.
     None if the file does not exist; ValueError saying what is wrong if it fails its check."""
-    try:
-        with open(name, "rb") as f:
-            data = f.read(_MAX_FILE + 1)
-    except OSError:
+    size = size_of(name)
+    if size < 0:
         return None
+    if size > _MAX_FILE:
+        raise ValueError("too big (over %d bytes)" % _MAX_FILE)
+    with open(name, "rb") as f:
+        data = f.read(size)  # only as much as there is: the heap is short
     if not data:
         raise ValueError("empty file")
-    if len(data) > _MAX_FILE:
-        raise ValueError("too big (over %d bytes)" % _MAX_FILE)
     i = data.rfind(SEAL)
     if i < 0 or data[-1] != 10:
         return data, len(data), binascii.crc32(data)  # unsealed: JSON and validator only
@@ -88,6 +87,52 @@ def payload(r):
     """The JSON bytes of a read_checked result (a copy only if the file has a seal)."""
     d = r[0]
     return d if r[1] == len(d) else d[:r[1]]
+
+
+def seal_replace(tmp, name, data, previous=None):
+    """Write data (bytes) crash-safely as `name` (see the top of this file for what a power cut
+    at each step leaves). Raises OSError or ValueError; then nothing changed but a leftover tmp."""
+    crc = binascii.crc32(data)
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.write(b"%s%d %08x\n" % (SEAL, len(data), crc))
+    replace(tmp, name, len(data), crc, previous)
+
+
+def replace(tmp, name, n, crc, previous):
+    """Read the sealed tmp back from flash and check it, then: name -> previous (if name
+    passes its check; a damaged one is dropped, so a good previous is never lost), tmp -> name."""
+    r = read_checked(tmp)
+    if r is None or r[1] != n or r[2] != crc or r[0].rfind(SEAL) != n:
+        raise ValueError("read-back mismatch")
+    r = None
+    if previous is not None and size_of(name) >= 0:
+        try:
+            ok = read_checked(name) is not None
+        except ValueError:
+            ok = False
+        if ok:
+            os.rename(name, previous)
+        else:
+            os.remove(name)
+    os.rename(tmp, name)
+
+
+def check_settings(d):
+    """Every problem with a (partial) settings dict, as "key: reason" strings."""
+    if not isinstance(d, dict):
+        return ["config: must be a JSON object"]
+    errs = []
+    keys = [s[0] for s in SETTINGS_SPEC]
+    for k in d:
+        if k not in keys:
+            errs.append("%s: unknown key" % k)
+    for key, kind, lo, hi, _ in SETTINGS_SPEC:
+        if key in d:
+            e = field_error(key, kind, lo, hi, d[key])
+            if e:
+                errs.append(e)
+    return errs
 
 
 def recover():
