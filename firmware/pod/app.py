@@ -174,6 +174,11 @@ class App:
         now = time.ticks_ms()
         self.t_boot = now
         self.reset_cause = _RESET_NAMES.get(machine.reset_cause(), "unknown")
+        # the files first: their big temporary modules come and go before the long-lived
+        # objects are made, which then fill the heap from below and leave one free run
+        settings, plan, self.prog, probs = load_files()
+        from pod.journal import Journal
+        gc.collect()
         full = 255 if alarm else 0
         P = machine.Pin
         self.strip = Strip(P(board.STRIP_PIN, P.OUT), board.STRIP_COUNT, full)
@@ -184,10 +189,9 @@ class App:
                           freq=board.I2C_FREQ)
         self.heart = Heart(i2c, now)
         self.rtc = machine.RTC()
-        settings, plan, self.prog, probs = load_files()
-        from pod.journal import Journal  # imported after the files' peak use of the heap
         self.plan_src = _SOURCES[self.prog[1]]
         self.plan_stale = False  # a new program waits for the end of the session
+        self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
         self.pod = core.Pod(plan, core_settings(settings), now)
         settings = None
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
@@ -243,6 +247,8 @@ class App:
         if out.changed:
             self._state_changed(now)
         self.link.done(out.cmd_ok, self.pod.state)
+        if self.job is not None:
+            self._job()
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
@@ -281,6 +287,18 @@ class App:
         self.journal.state(self, now, st)
         if not active and self.plan_stale:
             self.reload_plan()
+
+    def _job(self):
+        """The heavy step of a program commit, run with none of the link's code loaded."""
+        job = self.job
+        self.job = None
+        if job is None:
+            return
+        from pod import lfcommit
+        try:
+            lfcommit.finish(self, job[0], job[1], job[2])
+        finally:
+            _forget("pod.lfcommit")
 
     def reload_plan(self):
         """Load the stored program now (after an upload; never mid-session). If the heap is

@@ -1,50 +1,89 @@
 # {"cmd":"program","op":"commit"}: check the upload in program.tmp and put it in place.
-# Loaded by pod.linkfiles for this request only. The heap beside a running night cannot hold
-# this, the validator and the store at once, so they come in turn: the CRC is streamed from
-# flash, the JSON parsed from the file and validated (pod.program, then unloaded), then the
-# file is sealed and renamed into place (pod.store.replace).
+# The heap beside a running night cannot hold the link code, the validator and the store at
+# once, so the work comes in steps:
+#   commit() (in the request, from pod.linkfiles): the size and CRC32 streamed from flash;
+#   finish() (run by the App from its loop on the next tick, with no link code loaded, or at
+#   once when there is no App): JSON parsed from the file and validated (pod.program, then
+#   unloaded), then the file sealed and renamed into place (pod.store.replace), then the reply.
+# A reset between the steps leaves an unsealed program.tmp: the next boot deletes it.
 import binascii
 import gc
 import json
 import os
-
-from pod import core
-from pod.linkfiles import err, forget, ok
+import sys
 
 TEMP = "program.tmp"  # pod.store.TEMP
+
+
+def _reply(rid, body):
+    print('{"id":%s,%s}' % (rid, body))
+
+
+def _err(rid, code, message, extra=""):
+    _reply(rid, '"ok":false,"error":{"code":"%s","message":%s}%s' % (
+        code, json.dumps(message), extra))
+
+
+def _drop(leaf):
+    sys.modules.pop("pod." + leaf, None)
+    pkg = sys.modules.get("pod")
+    if pkg is not None and leaf in pkg.__dict__:
+        delattr(pkg, leaf)
+
+
+def _remove_temp():
+    try:
+        os.remove(TEMP)
+    except OSError:
+        pass
 
 
 def commit(link, rid):
     up = getattr(link, "up", None)  # [size, crc, received, running crc]
     if up is None:
-        err(rid, "no_upload", "no upload begun")
+        _err(rid, "no_upload", "no upload begun")
         return
     link.up = None
-    try:
-        _commit(link, rid, up[0], up[1])
-    finally:
-        try:
-            os.remove(TEMP)  # left only if the commit failed
-        except OSError:
-            pass
-
-
-def _commit(link, rid, size, crc):
-    # the bytes on flash, not the ones we were sent
+    size = up[0]
+    crc = up[1]
     n = c = 0
     buf = bytearray(64)
     mv = memoryview(buf)
-    with open(TEMP, "rb") as f:
-        while True:
-            k = f.readinto(buf)
-            if not k:
-                break
-            c = binascii.crc32(mv[:k], c)
-            n += k
-    buf = mv = None
+    try:
+        with open(TEMP, "rb") as f:  # the bytes on flash, not the ones we were sent
+            while True:
+                k = f.readinto(buf)
+                if not k:
+                    break
+                c = binascii.crc32(mv[:k], c)
+                n += k
+    except OSError:
+        n = -1
     if n != size or c != crc:
-        err(rid, "crc_mismatch", "have %d of %d bytes, CRC %d (expected %d)" % (n, size, c, crc))
+        _remove_temp()
+        _err(rid, "crc_mismatch", "have %d of %d bytes, CRC %d (expected %d)" % (
+            n, size, c, crc))
         return
+    app = getattr(link, "app", None)
+    if app is None:
+        finish(None, rid, size, crc)
+    else:
+        app.job = (rid, size, crc)  # App.tick calls finish() next
+
+
+def finish(app, rid, size, crc):
+    """Validate, seal and put in place the checked upload; reply. Never raises."""
+    try:
+        _finish(app, rid, size, crc)
+    except Exception as e:  # noqa: BLE001 - MemoryError included: a reply, never a crash
+        _err(rid, "storage", "could not store the program: %r" % e)
+    finally:
+        _remove_temp()  # left only if the commit failed
+        _drop("program")
+        _drop("store")
+
+
+def _finish(app, rid, size, crc):
     gc.collect()
     from pod import program  # first: the parsed program then fits in what is left
     try:
@@ -55,27 +94,22 @@ def _commit(link, rid, size, crc):
     errs = ["program: not valid JSON"] if prog is None else program.validate(prog)
     name = prog.get("name", "") if isinstance(prog, dict) and not errs else ""
     prog = program = None
-    forget("program")
+    _drop("program")
     gc.collect()
     if errs:
-        err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
+        _err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
         return
     from pod import store
-    try:
-        with open(TEMP, "ab") as f:
-            f.write(b"%s%d %08x\n" % (store.SEAL, size, crc))
-        store.replace(TEMP, store.PROGRAM, size, crc, store.PREVIOUS)
-    except (OSError, ValueError) as e:
-        err(rid, "storage", "could not store the program: %s" % (e.args[0] if e.args else e))
-        return
+    with open(TEMP, "ab") as f:
+        f.write(b"%s%d %08x\n" % (store.SEAL, size, crc))
+    store.replace(TEMP, store.PROGRAM, size, crc, store.PREVIOUS)
     store = None
-    forget("store")
-    app = link.app
+    _drop("store")
+    _reply(rid, '"ok":true,"name":%s' % json.dumps(name))
     if app is not None:
         # the next night runs it, never this one
         app.prog = ("program.json", 0, size, crc, name)  # pod.store.PROGRAM
         app.plan_stale = True
-        if not core.in_session(app.pod.state) and app.pod.state != core.ALARM:
+        st = app.pod.state
+        if st == 0 or st == 4:  # IDLE or AWAKE: no night under way (pod.core)
             app.reload_plan()
-    ok(rid, ',"name":%s' % json.dumps(name))
-

@@ -8,7 +8,6 @@ import os
 
 from micropython import const
 
-from pod import core
 from pod.linkfiles import err, num, ok
 
 _CHUNK = const(96)
@@ -122,7 +121,8 @@ def _config(link, rid, op, req):
         store.seal_replace(store.SETTINGS_TMP, store.SETTINGS, json.dumps(d).encode())
         app = getattr(link, "app", None)
         if app is not None:  # light level and cap at once; the HR band with the next program load
-            app.pod.settings = core.Settings(d["wake_level"], d["cap_min"] * 60000)
+            # (core.Settings, which clamps to the safe limits again; core is not imported here)
+            app.pod.settings = type(app.pod.settings)(d["wake_level"], d["cap_min"] * 60000)
         ok(rid, ',"config":' + json.dumps(d))
     else:
         raise ValueError("op: get or set")

@@ -1,8 +1,8 @@
 # The serial link's file commands: program (info/read/begin/chunk/commit/abort), logs
 # (list/read) and config (get/set), as agreed for the link protocol (README "Storage").
 # pod.link imports this for one request and it unloads itself, and the code it used, again:
-# commit is in pod.lfcommit, everything else in pod.lfops, so a request never has more than it
-# needs in the heap beside the running night.
+# commit is in pod.lfcommit (whose heavy step the App runs on the next tick), everything else
+# in pod.lfops, so a request never has more than it needs in the heap beside the night.
 import json
 import sys
 
