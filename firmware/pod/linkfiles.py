@@ -1,8 +1,9 @@
 # The serial link's file commands: program (info/read/begin/chunk/commit/abort), logs
 # (list/read) and config (get/set), as agreed for the link protocol (README "Storage").
 # pod.link imports this for one request and it unloads itself, and the code it used, again:
-# commit is in pod.lfcommit (whose heavy step the App runs on the next tick), everything else
-# in pod.lfops, so a request never has more than it needs in the heap beside the night.
+# program commands in pod.lfup, commit in pod.lfcommit (whose heavy step the App runs on the
+# next tick), logs and config in pod.lfops: a request never has more than it needs in the heap.
+import binascii
 import json
 import sys
 
@@ -23,6 +24,16 @@ def num(req, key, lo, hi):
     return v
 
 
+def read(rid, name, req, end=1 << 24):
+    """Reply with up to 96 bytes of a file from req's off, as base64."""
+    off = num(req, "off", 0, end)
+    n = min(num(req, "n", 0, 96), end - off)
+    with open(name, "rb") as f:
+        f.seek(off)
+        data = f.read(n)
+    ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(data).decode().strip()))
+
+
 def forget(leaf):
     """Unload pod.<leaf> so the garbage collector can take its code back (as app._forget)."""
     sys.modules.pop("pod." + leaf, None)
@@ -34,12 +45,15 @@ def forget(leaf):
 def handle(link, rid, req):
     """Answer one program/logs/config request (a dict). Never raises: a failure is a reply."""
     try:
-        if req.get("cmd") == "program" and req.get("op") == "commit":
+        if req.get("cmd") != "program":
+            from pod import lfops
+            lfops.handle(link, rid, req)
+        elif req.get("op") == "commit":
             from pod import lfcommit
             lfcommit.commit(link, rid)
         else:
-            from pod import lfops
-            lfops.handle(link, rid, req)
+            from pod import lfup
+            lfup.handle(link, rid, req)
     except ValueError as e:
         err(rid, "bad_request", str(e.args[0]) if e.args else "bad request")
     except OSError as e:
@@ -47,5 +61,5 @@ def handle(link, rid, req):
     except Exception as e:  # noqa: BLE001 - a request must never stop the night's loop
         err(rid, "storage", "failed: %r" % e)
     finally:
-        for m in ("lfcommit", "lfops", "store", "program", "linkfiles"):
+        for m in ("lfup", "lfcommit", "lfops", "store", "program", "linkfiles"):
             forget(m)
