@@ -294,11 +294,12 @@ class App:
         self.job = None
         if job is None:
             return
-        from pod import lfcommit
         try:
+            from pod import lfcommit
             lfcommit.finish(self, job[0], job[1], job[2])
-        finally:
-            _forget("pod.lfcommit")
+        except Exception:  # noqa: BLE001 - no heap to load it: the upload is dropped, no reply
+            pass
+        _forget("pod.lfcommit")
 
     def reload_plan(self):
         """Load the stored program now (after an upload; never mid-session). If the heap is

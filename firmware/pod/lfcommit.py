@@ -76,7 +76,10 @@ def finish(app, rid, size, crc):
     try:
         _finish(app, rid, size, crc)
     except Exception as e:  # noqa: BLE001 - MemoryError included: a reply, never a crash
-        _err(rid, "storage", "could not store the program: %r" % e)
+        try:
+            _err(rid, "storage", "could not store the program: %r" % e)
+        except Exception:  # noqa: BLE001 - no heap even for the reply: none is sent
+            pass
     finally:
         _remove_temp()  # left only if the commit failed
         _drop("program")

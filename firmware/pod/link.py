@@ -142,8 +142,11 @@ class Link:
         elif cmd == "status":
             self.status(now, '"id":%s,"ok":true' % rid)
         elif cmd in ("program", "logs", "config"):
-            from pod import linkfiles  # storage commands (issue 7): loaded only when used
-            linkfiles.handle(self, rid, req)
+            try:
+                from pod import linkfiles  # storage commands (issue 7): loaded only when used
+                linkfiles.handle(self, rid, req)
+            except Exception:  # noqa: BLE001 - no heap even for its error reply: none is sent
+                pass
         else:
             _err(rid, "unknown_cmd", "unknown command")
         return False

@@ -54,12 +54,16 @@ def handle(link, rid, req):
         else:
             from pod import lfup
             lfup.handle(link, rid, req)
-    except ValueError as e:
-        err(rid, "bad_request", str(e.args[0]) if e.args else "bad request")
-    except OSError as e:
-        err(rid, "storage", "flash error %s" % (e.args[0] if e.args else ""))
     except Exception as e:  # noqa: BLE001 - a request must never stop the night's loop
-        err(rid, "storage", "failed: %r" % e)
+        try:
+            if isinstance(e, ValueError):
+                err(rid, "bad_request", str(e.args[0]) if e.args else "bad request")
+            elif isinstance(e, OSError):
+                err(rid, "storage", "flash error %s" % (e.args[0] if e.args else ""))
+            else:
+                err(rid, "storage", "failed: %r" % e)
+        except Exception:  # noqa: BLE001 - no heap even for the error reply: none is sent
+            pass
     finally:
         for m in ("lfup", "lfcommit", "lfops", "store", "program", "linkfiles"):
             forget(m)
