@@ -212,3 +212,30 @@ def test_logs_over_serial_match_the_flash_and_tell_the_night():
     r = host.call(cmd="logs", op="read", name="../program.json", off=0, n=10)
     assert r["error"]["code"] == "bad_request"
     pod.close()
+
+
+def test_the_journal_tells_a_night_cut_by_a_power_failure():
+    pod, host = new_pod()
+    start_night(pod)
+    pod.advance(40 * M)  # asleep
+    assert pod.state == "SLEEP"
+    pod.inject("power-cut", pod.now_ms + 100, 3)
+    pod.advance(6 * S)
+    assert pod.state == "ALARM"
+    pod.press(pod.now_ms + 100, 2600)  # acknowledged
+    pod.advance(4 * S)
+    recs, probs = hj.decode_files(host.journal_files())
+    assert probs == []
+    boots = [r for r in recs if r["type"] == "boot"]
+    assert [(b["cause"], b["reason"]) for b in boots] == [("power_on", "none"),
+                                                         ("power_on", "power_cut")]
+    after = recs[recs.index(boots[1]):]
+    assert [(r["type"], r.get("state"), r.get("reason")) for r in after[1:4]] == [
+        ("phase", "ALARM", "power_cut"), ("fault", None, "power_cut"), ("wake", None, "power_cut")]
+    assert after[-1]["type"] == "phase" and after[-1]["state"] != "ALARM"
+    s = hj.summary(recs)
+    assert s["wake_reason"] == "power_cut"
+    assert 9 * M <= s["asleep_s"] * 1000 <= 11 * M  # asleep from 30 min in to the cut at 40
+    assert s["resets"][0]["verdict"] == "power_cut"
+    assert any(f["reason"] == "power_cut" for f in s["faults"])
+    pod.close()

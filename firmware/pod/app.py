@@ -202,6 +202,7 @@ class App:
         j.boot(machine.reset_cause(), m.reason, self.prog[1], m.failed_boots)
         if alarm:
             self.pod.alarm(now, m.reason)
+            j.state(self, now, core.ALARM)  # (the loop sees no change: it starts in ALARM)
         for p in probs:  # a damaged file is reported, and the pod runs on what it could load
             j.fault(0, p)
             self._event("storage", p)
