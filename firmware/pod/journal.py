@@ -82,7 +82,7 @@ class Journal:
     def _put(self, typ, n):
         """Frame the payload in buf[3:3+n] (t is written here) and append it."""
         b = self.buf
-        struct.pack_into("<I", b, 3, time.time() & 0xFFFFFFFF)
+        struct.pack_into("<I", b, 3, time.time())  # a small int until 2034
         b[0] = MAGIC
         b[1] = n
         b[2] = typ
