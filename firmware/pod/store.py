@@ -47,13 +47,6 @@ def size_of(name):
         return -1
 
 
-def remove(name):
-    try:
-        os.remove(name)
-    except OSError:
-        pass
-
-
 def read_checked(name):
     """(data, n, crc): the file's bytes, its payload length and the payload's CRC32.
     None if the file does not exist; ValueError saying what is wrong if it fails its check."""
