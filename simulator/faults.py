@@ -74,6 +74,7 @@ def apply(pod, kind: str, arg: int = 0) -> None:
         pod.sleeper.override = float(arg or 150)
     elif kind == "power-cut":
         pod.note_trigger("power-cut")
+        pod.fs.dead = True  # no more flash writes as the firmware's frames unwind
         raise simstate.PowerCut((arg or 5) * 1000)  # arg: seconds without power
     elif kind == "boot-crash":
         pod.boot_crashes = arg or 3

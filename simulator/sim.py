@@ -307,6 +307,7 @@ class SimPod:
         self.running = False
         b.advance_us(BOOT_DELAY_MS * 1000)
         b.start_boot()
+        self.fs.dead = False  # powered again
         self.running = True
         self.booted += 1
         sb = Sandbox(self.fw_dir, b, self.fs)

@@ -90,7 +90,8 @@ VARIANTS = {
     "let a program or setting disable the cap": (
         [("pod/core.py", "        self.cap_ms = max(3600000, min(CAP_MAX_MS, cap_ms))",
           "        self.cap_ms = cap_ms"),
-         ("pod/core.py", "        target = min(target, self.settings.cap_ms - 60000)", "")],
+         ("pod/core.py", "        target = min(target, self.settings.cap_ms - 60000)", ""),
+         ("pod/store.py", '("cap_min", "i", 60, 720, 720)', '("cap_min", "i", 60, 10**6, 720)')],
         endless_program_scenario, "12-hour cap"),
     "a tap ends the fail-safe alarm": (
         [("pod/core.py", "            elif st != ALARM:\n",

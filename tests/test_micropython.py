@@ -35,9 +35,11 @@ MODULES = {
     "test_light_sound_mpy": "64K",
     "test_program_mpy": "64K",
     "test_hr_mpy": "64K",
+    "test_store_mpy": "64K",
     "test_alloc_mpy": "budget",
     "test_link_mpy": "budget",
     "test_hour_mpy": "budget",
+    "test_upload_mpy": "budget",
 }
 
 

@@ -1,5 +1,6 @@
 # The pod's application: builds the drivers from the board file, then runs a fixed-period
 # super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
+import binascii
 import gc
 import json
 import sys
@@ -16,59 +17,102 @@ from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import REASON_NAMES
 
-PROGRAM_FILE = "program.json"
-SETTINGS_FILE = "settings.json"
 _STABLE_MS = const(30000)     # running this long clears the failed-boot count
 _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
 _RETRY_MAX_MS = const(32000)
 _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 _RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
+_SOURCES = ("file", "previous", "default")
 
 
-def _load_json(name):
-    try:
-        with open(name) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+class Plan:
+    """The night's plan: the attributes of a pod.program.Plan, copied (see load_files)."""
+
+    name = ""
+    hr_low = 40
+    hr_high = 130
 
 
-def load_plan():
-    """The stored program if it is valid, else the built-in default. Never raises.
+def load_files():
+    """(settings dict, plan, program info, problems): the stored program if it passes its
+    checks, else the previous one, else the built-in default; settings validated, defaults for
+    anything wrong (pod.store). Never raises (but MemoryError). info = (file name or "",
+    source 0 file / 1 previous / 2 default, payload size, payload CRC32, program name).
 
-    The validator is only needed here, so its module is dropped again afterwards: on a small
-    heap its bytecode is worth more as free memory for the night."""
-    from pod import program
-    try:
-        prog = _load_json(PROGRAM_FILE)
-        if prog is not None:
-            try:
-                return program.load(prog), "file"
-            except ValueError:
-                pass
-        return program.load(program.DEFAULT), "default"
-    finally:
-        _forget("pod.program")
+    The store and the validator are needed only here, each in turn, and their modules are
+    dropped again: on a small heap their bytecode is worth more as free memory for the night.
+    The plan is copied out of pod.program's Plan for the same reason: that class's method
+    would keep the validator's constants alive all night."""
+    probs = []
+    s = {}
+    p0 = None
+    src = -1
+    size = crc = 0
+    fname = ""
+    sleep = None
+    while p0 is None:
+        src += 1
+        prog = None
+        if src < 2:
+            from pod import store
+            if src == 0:
+                store.recover()
+                s = store.load_settings(probs)
+            fname = store.PROGRAM if src == 0 else store.PREVIOUS
+            prog, size, crc = store.read_program(fname, probs)
+            _forget("pod.store")
+            if prog is None:
+                continue
+        else:
+            fname = ""
+        gc.collect()
+        from pod import program
+        try:
+            if prog is None:
+                prog = program.DEFAULT
+                d = json.dumps(prog).encode()  # what program info/read give for it
+                size = len(d)
+                crc = binascii.crc32(d)
+                d = None
+            errs = program.validate(prog)
+            if errs:
+                probs.append("%s: %s" % (fname, "; ".join(errs)))
+            else:
+                gc.collect()
+                p0 = program.Plan(prog)
+                sleep = prog.get("sleep")
+        finally:
+            prog = None
+            _forget("pod.program")
+    gc.collect()
+    plan = Plan()
+    for k, v in p0.__dict__.items():
+        setattr(plan, k, v)
+    p0 = None
+    info = (fname, src, size, crc, plan.name)
+    if not isinstance(sleep, dict) or "hr_low" not in sleep:
+        plan.hr_low = s["hr_low"]  # the settings' band, unless the program has one
+    if not isinstance(sleep, dict) or "hr_high" not in sleep:
+        plan.hr_high = s["hr_high"]
+    return s, plan, info, probs
 
 
 def _forget(name):
-    """Unload a firmware module so the garbage collector can take its code back."""
-    sys.modules.pop(name, None)
+    """Unload a firmware module so the garbage collector can take its code back. Its globals
+    are emptied too: an object made by one of its classes (the plan) keeps that class and its
+    methods, but not every other function of the module through their shared globals."""
+    mod = sys.modules.pop(name, None)
+    if mod is not None:
+        mod.__dict__.clear()
     pkg, _, leaf = name.rpartition(".")
     parent = sys.modules.get(pkg)
     if parent is not None and leaf in parent.__dict__:
         delattr(parent, leaf)
 
 
-def load_settings():
-    s = _load_json(SETTINGS_FILE)
-    if isinstance(s, dict):
-        wl = s.get("wake_level", 800)
-        cap = s.get("cap_min", 720)
-        if isinstance(wl, int) and isinstance(cap, int):
-            return core.Settings(wl, cap * 60000)
-    return core.Settings()
+def core_settings(d):
+    return core.Settings(d["wake_level"], d["cap_min"] * 60000)
 
 
 class Heart:
@@ -131,6 +175,11 @@ class App:
         now = time.ticks_ms()
         self.t_boot = now
         self.reset_cause = _RESET_NAMES.get(machine.reset_cause(), "unknown")
+        # the files first: their big temporary modules come and go before the long-lived
+        # objects are made, which then fill the heap from below and leave one free run
+        settings, plan, self.prog, probs = load_files()
+        from pod.journal import Journal
+        gc.collect()
         full = 255 if alarm else 0
         P = machine.Pin
         self.strip = Strip(P(board.STRIP_PIN, P.OUT), board.STRIP_COUNT, full)
@@ -141,13 +190,23 @@ class App:
                           freq=board.I2C_FREQ)
         self.heart = Heart(i2c, now)
         self.rtc = machine.RTC()
-        plan, self.plan_src = load_plan()
-        self.pod = core.Pod(plan, load_settings(), now)
+        self.plan_src = _SOURCES[self.prog[1]]
+        self.plan_stale = False  # a new program waits for the end of the session
+        self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
+        self.pod = core.Pod(plan, core_settings(settings), now)
+        settings = None
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         self.link = Link(self.telemetry)
+        self.link.app = self  # pyright: ignore[reportAttributeAccessIssue] - for pod.linkfiles
+        self.journal = j = Journal()
+        j.boot(machine.reset_cause(), m.reason, self.prog[1], m.failed_boots)
         if alarm:
             self.pod.alarm(now, m.reason)
+            j.state(self, now, core.ALARM)  # (the loop sees no change: it starts in ALARM)
+        for p in probs:  # a damaged file is reported, and the pod runs on what it could load
+            j.fault(0, p)
+            self._event("storage", p)
         self.stable = False
         self.t_prev = now
         self.t_tel = now
@@ -188,8 +247,10 @@ class App:
         self.lamp.set(out.white)
         self.buzzer.play(out.tone, out.vol)
         if out.changed:
-            self._state_changed()
+            self._state_changed(now)
         self.link.done(out.cmd_ok, self.pod.state)
+        if self.job is not None:
+            self._job()
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
@@ -198,6 +259,7 @@ class App:
             self.t_tel = now
             inp.clock_s = self.clock_s()
             self.telemetry(now)
+            self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
                 self.stable = True
                 self.marker.failed_boots = 0
@@ -211,10 +273,11 @@ class App:
                 and self.strip._last[0] == out.r
                 and time.ticks_diff(now, self.t_prev) < board.WDT_TIMEOUT_MS)
 
-    def _state_changed(self):
+    def _state_changed(self, now):
         pod = self.pod
         m = self.marker
-        active = core.in_session(pod.state) or pod.state == core.ALARM
+        st = pod.state
+        active = core.in_session(st) or st == core.ALARM
         reason = pod.reason if pod.state == core.ALARM else 0
         if active != bool(m.active):
             Marker.set_flash(active)
@@ -223,12 +286,50 @@ class App:
             m.reason = reason
             m.save()
         self._event("state")
+        self.journal.state(self, now, st)
+        if not active and self.plan_stale:
+            self.reload_plan()
 
-    def _event(self, kind):
+    def _job(self):
+        """The heavy step of a program commit, run with none of the link's code loaded."""
+        job = self.job
+        self.job = None
+        if job is None:
+            return
+        try:
+            from pod import lfcommit
+            lfcommit.finish(self, job[0], job[1], job[2])
+        except Exception:  # noqa: BLE001 - no heap to load it: the upload is dropped, no reply
+            pass
+        _forget("pod.lfcommit")
+
+    def reload_plan(self):
+        """Load the stored program now (after an upload; never mid-session). If the heap is
+        too fragmented to load the validator beside the running firmware, the pod restarts
+        itself as soon as it is idle (a deliberate reset, lights off anyway) to load it."""
+        try:
+            _, plan, self.prog, probs = load_files()
+        except MemoryError:
+            if self.pod.state == core.IDLE:
+                self.journal.fault(0, "program: restarting to load the new program")
+                m = self.marker
+                m.deliberate = 1
+                m.save()
+                machine.reset()
+            return  # plan_stale stays: tried again at the next state change
+        self.plan_src = _SOURCES[self.prog[1]]
+        self.plan_stale = False
+        self.pod.plan = plan
+        self.heart.est.set_band(plan.hr_low, plan.hr_high)
+        for p in probs:
+            self.journal.fault(0, p)
+
+    def _event(self, kind, msg=None):
         pod = self.pod
-        print('{"t":"evt","ev":"%s","up":%d,"state":"%s","reason":"%s"}' % (
+        print('{"t":"evt","ev":"%s","up":%d,"state":"%s","reason":"%s"%s}' % (
             kind, time.ticks_diff(time.ticks_ms(), self.t_boot),
-            core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason]))
+            core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason],
+            "" if msg is None else ',"msg":' + json.dumps(msg)))
 
     def telemetry(self, now, head='"t":"tel"'):
         """The 1 Hz telemetry line; with another head (an id and ok) the link's status reply."""

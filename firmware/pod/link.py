@@ -154,6 +154,12 @@ class Link:
                 pkg = sys.modules.get("pod")
                 if pkg is not None and "linkctl" in pkg.__dict__:
                     delattr(pkg, "linkctl")
+        elif cmd in ("program", "logs", "config"):
+            try:
+                from pod import linkfiles  # storage commands (issue 7): loaded only when used
+                linkfiles.handle(self, rid, req)
+            except Exception:  # noqa: BLE001 - no heap even for its error reply: none is sent
+                pass
         else:
             _err(rid, "unknown_cmd", "unknown command")
         return False

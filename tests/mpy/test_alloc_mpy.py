@@ -64,6 +64,14 @@ def _teardown():
     podfix.silence_print(False)
     podfix.quiet_outputs(False)
     podfix.leave_scratch()
+    # the next test boots the firmware afresh, as a pod does: modules loaded after boot (the
+    # journal) are not in the heap while the next App reads its files
+    import sys
+    gc.collect()
+    for k in list(sys.modules):
+        if k == "pod" or k.startswith("pod."):
+            del sys.modules[k]
+    gc.collect()
 
 
 def _check(res, label):

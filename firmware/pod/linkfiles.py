@@ -1,0 +1,69 @@
+# The serial link's file commands: program (info/read/begin/chunk/commit/abort), logs
+# (list/read) and config (get/set), as agreed for the link protocol (README "Storage").
+# pod.link imports this for one request and it unloads itself, and the code it used, again:
+# program commands in pod.lfup, commit in pod.lfcommit (whose heavy step the App runs on the
+# next tick), logs and config in pod.lfops: a request never has more than it needs in the heap.
+import binascii
+import json
+import sys
+
+
+def ok(rid, body=""):
+    print('{"id":%s,"ok":true%s}' % (rid, body))
+
+
+def err(rid, code, message, extra=""):
+    print('{"id":%s,"ok":false,"error":{"code":"%s","message":%s}%s}' % (
+        rid, code, json.dumps(message), extra))
+
+
+def num(req, key, lo, hi):
+    v = req.get(key)
+    if type(v) is not int or v < lo or v > hi:
+        raise ValueError("%s: a whole number %d..%d" % (key, lo, hi))
+    return v
+
+
+def read(rid, name, req, end=1 << 24):
+    """Reply with up to 96 bytes of a file from req's off, as base64."""
+    off = num(req, "off", 0, end)
+    n = min(num(req, "n", 0, 96), end - off)
+    with open(name, "rb") as f:
+        f.seek(off)
+        data = f.read(n)
+    ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(data).decode().strip()))
+
+
+def forget(leaf):
+    """Unload pod.<leaf> so the garbage collector can take its code back (as app._forget)."""
+    sys.modules.pop("pod." + leaf, None)
+    pkg = sys.modules.get("pod")
+    if pkg is not None and leaf in pkg.__dict__:
+        delattr(pkg, leaf)
+
+
+def handle(link, rid, req):
+    """Answer one program/logs/config request (a dict). Never raises: a failure is a reply."""
+    try:
+        if req.get("cmd") != "program":
+            from pod import lfops
+            lfops.handle(link, rid, req)
+        elif req.get("op") == "commit":
+            from pod import lfcommit
+            lfcommit.commit(link, rid)
+        else:
+            from pod import lfup
+            lfup.handle(link, rid, req)
+    except Exception as e:  # noqa: BLE001 - a request must never stop the night's loop
+        try:
+            if isinstance(e, ValueError):
+                err(rid, "bad_request", str(e.args[0]) if e.args else "bad request")
+            elif isinstance(e, OSError):
+                err(rid, "storage", "flash error %s" % (e.args[0] if e.args else ""))
+            else:
+                err(rid, "storage", "failed: %r" % e)
+        except Exception:  # noqa: BLE001 - no heap even for the error reply: none is sent
+            pass
+    finally:
+        for m in ("lfup", "lfcommit", "lfops", "store", "program", "linkfiles"):
+            forget(m)

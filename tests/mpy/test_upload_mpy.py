@@ -1,0 +1,135 @@
+# A program upload over the serial link, the journal read back and the config changed, while the
+# whole App runs a night on the fake board, on MicroPython with the firmware held to the heap of
+# a 64 KB VM (mpyenv.limit): the storage commands load their code (pod.linkfiles, pod.store,
+# the validator) beside a running night and must fit. The lowest free heap seen is printed.
+import binascii
+import builtins
+import gc
+import json
+import os
+
+import mpyenv
+import podfix
+import serialsim
+
+_board = podfix.new_board(sensor=podfix.QuietSensor(60))
+_stream = serialsim.Stream(_board)
+_poll = serialsim.Poll()
+_poll.register(_stream, serialsim.POLLIN)
+_held = mpyenv.limit()
+
+PROGRAM = {"version": 1, "name": "Uploaded on mpy",
+           "wind_down": {"minutes": 20, "kelvin_start": 2600, "brightness_start": 30,
+                         "breaths_per_min": 6, "volume": 25},
+           "sleep": {"night_light": 3, "hr_low": 42, "hr_high": 125, "hr_hold_s": 45},
+           "wake": {"at": "06:45", "sunrise_min": 25, "sound_lead_min": 5, "volume": 55}}
+
+
+class Replies:
+    """Stands in for print(): keeps the last reply line (a line with an id) as it is, and
+    counts the others. Nothing is parsed or stored while a request runs, so the test itself
+    leaves no objects behind in the middle of the code a request loads."""
+
+    def __init__(self):
+        self.last = None
+        self.lines = 0
+
+    def print(self, s):
+        self.lines += 1
+        if s.startswith('{"id"'):
+            self.last = s
+
+
+def _upload(call, data, rid):
+    r = call({"id": rid, "cmd": "program", "op": "begin", "size": len(data),
+              "crc": binascii.crc32(data)})
+    assert r["ok"], r
+    for off in range(0, len(data), 96):
+        chunk = binascii.b2a_base64(data[off:off + 96]).decode().strip()
+        r = call({"id": rid, "cmd": "program", "op": "chunk", "off": off, "data": chunk})
+        assert r["ok"], r
+    return call({"id": rid, "cmd": "program", "op": "commit"}, True)
+
+
+def _check_commit(r, data, before, app):
+    """A commit either stored `data` whole, or was refused for want of memory and left the
+    stored program as it was (`before`, or none); never anything in between."""
+    names = os.listdir()
+    assert "program.tmp" not in names
+    stored = None
+    if "program.json" in names:
+        with open("program.json", "rb") as f:
+            stored = f.read()
+    if r["ok"]:
+        assert r["name"] == json.loads(data)["name"], r
+        assert stored is not None and stored.startswith(data + b"\n#pod1 ")
+    else:
+        assert r["error"]["code"] == "storage" and "memory" in r["error"]["message"], r
+        assert (stored is None) if before is None else stored.startswith(before + b"\n#pod1 ")
+
+
+def test_upload_commit_logs_and_config_beside_the_running_firmware():
+    import time
+
+    from pod import core, link
+    podfix.enter_scratch()
+    rep = Replies()
+    real_print = builtins.print
+    low = [1 << 30]
+    try:
+        b, a = podfix.make_app(board=_board)
+        a.link = link.Link(a.telemetry, _stream, _poll)
+        a.link.app = a
+        builtins.print = rep.print
+        podfix.run_ticks(b, a, 100)
+
+        def call(req, may_go_unanswered=False):
+            b.feed_rx((json.dumps(req) + "\n").encode())
+            for _ in range(20):
+                b.advance_us(100000)
+                a.tick(time.ticks_ms())
+                gc.collect()
+                if gc.mem_free() < low[0]:
+                    low[0] = gc.mem_free()
+                if rep.last is not None:
+                    r = rep.last
+                    rep.last = None
+                    return json.loads(r)
+            if may_go_unanswered:  # not even the heap for an error reply
+                return {"ok": False, "error": {"code": "storage", "message": "no reply: memory"}}
+            raise AssertionError("no reply to %r" % req)
+
+        # a night: logs and config beside it
+        podfix.start_session(b, a)
+        podfix.run_ticks(b, a, 650)  # past the first minute: a heart-rate record written
+        r = call({"id": 5, "cmd": "logs", "op": "list"})
+        assert r["ok"] and r["files"][0]["name"] == "jr00001.bin", r
+        r = call({"id": 6, "cmd": "logs", "op": "read", "name": "jr00001.bin", "off": 0, "n": 96})
+        assert r["ok"] and binascii.a2b_base64(r["data"])[0] == 0xA5, r
+        r = call({"id": 7, "cmd": "config", "op": "set", "config": {"wake_level": 700}}, True)
+        names = os.listdir()
+        assert "settings.tmp" not in names
+        if r["ok"]:
+            assert r["config"]["wake_level"] == 700 and a.pod.settings.wake_level == 700
+            assert "settings.json" in names
+        else:
+            assert r["error"]["code"] == "storage" and "memory" in r["error"]["message"], r
+            assert "settings.json" not in names and a.pod.settings.wake_level == 800
+        outcome = ["done" if r["ok"] else "refused (no memory)"]
+        # an upload mid-night: committed for the next night, or (no room for the validator
+        # beside the night) refused cleanly; either way the night goes on, the files whole
+        second = json.dumps(PROGRAM).encode()
+        r = _upload(call, second, 8)
+        _check_commit(r, second, None, a)
+        outcome.append("committed for the next night" if r["ok"] else "refused (no memory)")
+        if r["ok"]:
+            assert a.plan_stale
+        podfix.run_ticks(b, a, 50)
+        assert a.pod.state == core.WIND_DOWN and a.heart.ok
+        builtins.print = real_print
+        print("  mid-night: logs list/read done; config set %s; program commit %s; lowest free "
+              "heap between requests (after a collection): %d bytes" % (
+                  outcome[0], outcome[1], low[0]))
+    finally:
+        builtins.print = real_print
+        podfix.leave_scratch()
