@@ -7,7 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from simulator.night import NightSpec, parse_fault, parse_offset, result_json, run_night
+from simulator.night import (
+    SLEEPERS,
+    NightSpec,
+    parse_fault,
+    parse_offset,
+    parse_sleeper,
+    result_json,
+    run_night,
+)
 from simulator.sim import firmware_module
 
 
@@ -30,11 +38,13 @@ def cmd_night(a: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(f) for f in a.fault]
         duration = parse_offset(a.duration) if a.duration else None
+        parse_sleeper(a.sleeper, a.start)
     except ValueError as e:
         print("pod-sim: %s" % e, file=sys.stderr)
         return 2
     spec = NightSpec(program=_load_program(a.program), start_clock=a.start, seed=a.seed,
-                     faults=faults, duration_ms=duration, get_up=not a.stay_in_bed)
+                     faults=faults, duration_ms=duration, get_up=not a.stay_in_bed,
+                     sleeper=a.sleeper)
     t0 = time.perf_counter()
     res, _pod = run_night(spec)
     wall = time.perf_counter() - t0
@@ -76,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                    "shortly after the sleeper gets up")
     n.add_argument("--stay-in-bed", action="store_true",
                    help="the sleeper never presses the button to switch off after waking")
+    n.add_argument("--sleeper", default="default", metavar="PROFILE",
+                   help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
     n.add_argument("--json", action="store_true", help="print one JSON object, not a timeline")
     n.add_argument("--plot", metavar="PNG", help="write a picture of the night")
     n.set_defaults(fn=cmd_night)
