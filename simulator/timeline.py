@@ -249,11 +249,17 @@ def _sound_index(samples, i: int) -> int:
 COLUMNS = ("TIME", "STATE", "LIGHT", "STRIP", "WHITE", "SOUND", "HEART RATE est (true)", "EVENTS")
 
 
+def two_colours(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether even and odd pixels show two colours (the alarm's alternating pattern), not one
+    colour dithered across them (the firmware's half steps: no channel differs by more than 1)."""
+    return any(abs(x - y) > 1 for x, y in zip(a, b))
+
+
 def row_cells(res, row: Row) -> list[str]:
     s = res.samples[row.index]
     snd = res.samples[_sound_index(res.samples, row.index)]
     light = "%s %s" % (hex_colour(s.rgb), colour_name(s.rgb))
-    if s.rgb2 != s.rgb:
+    if two_colours(s.rgb, s.rgb2):
         light += " / %s %s" % (hex_colour(s.rgb2), colour_name(s.rgb2))
     return [
         hhmmss(clock_s(res, s.t_ms)),
@@ -308,7 +314,7 @@ def print_timeline(res, console=None, every_min: float | None = 30) -> None:
         cells: list[Any] = list(row_cells(res, row))
         s = res.samples[row.index]
         light = Text()
-        for rgb in (s.rgb, s.rgb2) if s.rgb2 != s.rgb else (s.rgb,):
+        for rgb in (s.rgb, s.rgb2) if two_colours(s.rgb, s.rgb2) else (s.rgb,):
             if light:
                 light.append(" ")
             light.append("\u2588\u2588", style="rgb(%d,%d,%d)" % display_rgb(rgb) if max(rgb) else "grey15")

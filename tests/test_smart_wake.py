@@ -39,11 +39,11 @@ def night(fw, pod, inp, bpm10_at, end=9 * H, step=1000):
     return seen
 
 
-def awake_at(fw, seen):
+def awake_at(fw, seen) -> tuple[int, int]:
     for t, s, r in seen:
         if s == fw.core.AWAKE:
             return t, r
-    return None, None
+    raise AssertionError("never awake: %r" % seen)
 
 
 def bump(at_ms, rise=80, length=10 * M, base=560):

@@ -39,13 +39,14 @@ def test_known_light_sleep_in_the_window_wakes_early_and_near_it(clock):
 @pytest.mark.parametrize("sleeper", ["steady", "light@05:00"])
 def test_no_light_sleep_in_the_window_wakes_at_its_end(sleeper):
     w, _ = wake_of(sleeper)
-    assert w.reason == "scheduled"
+    assert w.reason == "scheduled" and w.lit_ms is not None
     assert WINDOW_END - 1000 <= w.lit_ms <= WINDOW_END + 3000  # 06:45 on the pod's clock
 
 
 def test_sleeper_profiles_have_their_moments_where_asked():
     prof = parse_sleeper("light@06:20", START)
     steady = parse_sleeper("steady", START)
+    assert prof is not None and steady is not None
     at = (6 * 60 + 20 - 3 * 60)
     assert prof(at + 5) - steady(at + 5) == pytest.approx(8.0)
     assert prof(at - 1) == steady(at - 1)
