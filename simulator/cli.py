@@ -15,6 +15,7 @@ from simulator.night import (
     parse_sleeper,
     result_json,
     run_night,
+    wake_window_ms,
 )
 from simulator.sim import firmware_module
 
@@ -48,7 +49,8 @@ def cmd_night(a: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res, _pod = run_night(spec)
     wall = time.perf_counter() - t0
-    name = (spec.program or firmware_module("pod.program").DEFAULT).get("name", "")
+    DEFAULT = firmware_module("pod.program").DEFAULT
+    name = (spec.program or DEFAULT).get("name", "")
     if a.json:
         out = result_json(res, name)
         out["wall_s"] = round(wall, 3)
@@ -62,7 +64,8 @@ def cmd_night(a: argparse.Namespace) -> int:
             res.duration_ms / 3.6e6, wall, res.duration_ms / 1000 / max(wall, 1e-9)))
     if a.plot:
         from simulator.plot import plot_night
-        plot_night(res, a.plot, title="bedtime-pod: %s" % name)
+        plot_night(res, a.plot, title="bedtime-pod: %s" % name,
+                   window=wake_window_ms(spec.program or DEFAULT, spec.start_clock))
         if not a.json:
             print("Picture of the night: %s" % a.plot)
     return 0

@@ -96,6 +96,15 @@ def wake_offset_ms(program: dict, start_clock: str) -> int:
     return START_PRESS_MS + 2000 + min(target, 12 * 3600 * 1000 - 60000)
 
 
+def wake_window_ms(program: dict, start_clock: str) -> tuple[int, int] | None:
+    """The program's wake window (start, end) in ms after the night starts, or None."""
+    win = program.get("wake", {}).get("window_min", 0)
+    if not win:
+        return None
+    end = wake_offset_ms(program, start_clock)
+    return end - win * 60000, end
+
+
 def run_night(spec: NightSpec, workdir: Path | None = None) -> tuple[NightResult, SimPod]:
     prog_mod = firmware_module("pod.program")
     program = spec.program or prog_mod.DEFAULT
