@@ -71,6 +71,18 @@ def cmd_night(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(a: argparse.Namespace) -> int:
+    from simulator.live import LiveView, run
+    try:
+        parse_sleeper(a.sleeper, a.start)
+    except ValueError as e:
+        print("pod-sim: %s" % e, file=sys.stderr)
+        return 2
+    view = LiveView(_load_program(a.program), start_clock=a.start, seed=a.seed, speed=a.speed,
+                    sleeper=a.sleeper, start_night=not a.idle)
+    return run(view)
+
+
 def cmd_hr(a: argparse.Namespace) -> int:
     from simulator.hrcsv import run_csv
     return run_csv(a.csv, sys.stdout)
@@ -94,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("--json", action="store_true", help="print one JSON object, not a timeline")
     n.add_argument("--plot", metavar="PNG", help="write a picture of the night")
     n.set_defaults(fn=cmd_night)
+    r = sub.add_parser("run", help="the simulated pod live in the terminal, with keys")
+    r.add_argument("--program", help="a sleep program JSON file (default: the built-in one)")
+    r.add_argument("--start", default="22:30", help="clock time the simulation starts (HH:MM)")
+    r.add_argument("--seed", type=int, default=1, help="seed of the simulated sleeper")
+    r.add_argument("--speed", type=int, default=60, help="simulated seconds per wall second "
+                   "(1, 10, 60, 300, 1000, 3000, 10000; < and > change it while running)")
+    r.add_argument("--sleeper", default="default", metavar="PROFILE",
+                   help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
+    r.add_argument("--idle", action="store_true",
+                   help="do not start the night: the pod waits for a hold (key h)")
+    r.set_defaults(fn=cmd_run)
     h = sub.add_parser("hr", help="run the firmware's heart-rate estimator on a CSV recording")
     h.add_argument("csv", help="CSV with header t_ms,ir,red")
     h.set_defaults(fn=cmd_hr)
