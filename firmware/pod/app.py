@@ -142,6 +142,9 @@ class App:
         self.rtc = machine.RTC()
         plan, self.plan_src = load_plan()
         self.pod = core.Pod(plan, load_settings(), now)
+        if board.I2S_ENABLED:  # an I2S speaker plays the night; the buzzer keeps the alarm
+            from pod.i2s_out import Speaker
+            self.buzzer = Speaker(self.buzzer, self.pod)
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         self.link = Link(self.telemetry)

@@ -41,15 +41,6 @@ _DAY_S = const(86400)
 _DAYLIGHT_K = const(6500)  # where the sunrise ends
 _WAKE_SOUND_MS = const(10 * 60000)  # how long the wake melody goes on after a scheduled wake
 _ALARM_SWAP_MS = const(500)
-# Smart wake: inside the wake window, a heart rate this far (bpm x10) above the night's
-# baseline for this long suggests lighter sleep; the rest of the sunrise then takes at most
-# _SMART_RAMP_MS. The baseline follows the heart rate slowly (time constant ~17 min), the
-# short-term rate quickly (~32 s), both sampled once a second in fixed point (x16).
-_SMART_RISE = const(40)
-_SMART_HOLD_MS = const(120000)
-_SMART_RAMP_MS = const(300000)
-_BASE_SHIFT = const(10)
-_FAST_SHIFT = const(5)
 # wind_down.sound, as pod.program numbers it (the core does not import the validator)
 _SOUND_NOISE = const(1)
 _SOUND_NONE = const(2)
@@ -128,10 +119,7 @@ class Pod:
         self.nosig_t = now_ms
         self._ck = -1  # kelvin and level behind the colour in out
         self._cl = -1
-        self.hr_base = -1      # the night's heart-rate baseline, bpm x10 x16 (-1: none yet)
-        self.hr_fast = 0       # the short-term heart rate, same units
-        self.hr_t = now_ms     # when they were last updated
-        self.light_t = -1      # since when the rate has been above the baseline (-1: not)
+        self.smart = None      # pod.smart.SmartWake, loaded only for a program with a window
         self.snoozes = 0
         self.snooze_end = -1   # session ms a snooze ends (-1: not snoozing)
 
@@ -167,8 +155,11 @@ class Pod:
         self.rise_start = max(0, target - p.sunrise_ms)
         self.wd_end = min(p.wd_ms, self.rise_start)
         self.sound_start = max(self.rise_start, target - p.sound_lead_ms)
-        self.hr_base = -1
-        self.light_t = -1
+        if p.window_ms:
+            if self.smart is None:
+                from pod.smart import SmartWake  # only programs with a window pay for it
+                self.smart = SmartWake()
+            self.smart.reset(now)
         self.snoozes = 0
         self.snooze_end = -1
         self.t_session = now
@@ -277,53 +268,15 @@ class Pod:
             self._to(SLEEP, now, R_NONE)
             self.nosig = False
             st = SLEEP
-        if st != WIND_DOWN and self.plan.window_ms and self.reason != R_SMART:
-            self._smart_watch(now, el, inp, st)
+        sw = self.smart  # set only for a program with a wake window
+        if st != WIND_DOWN and sw is not None and self.reason != R_SMART:
+            sw.watch(self, now, el, inp, st)
             st = self.state
         if st == SLEEP and el >= self.rise_start:
             self._to(WAKE_RAMP, now, R_SCHEDULED)
             st = WAKE_RAMP
         if st == WAKE_RAMP and el >= self.wake_target:
             self.wake(now, R_SMART if self.reason == R_SMART else R_SCHEDULED)
-
-    def _smart_watch(self, now, el, inp, st):
-        """Follow the heart rate against the night's baseline; inside the wake window, a
-        sustained rise brings the wake forward. Never before the window opens, never after
-        the wake time (the target only ever moves earlier)."""
-        if ticks_diff(now, self.hr_t) < 1000:
-            return
-        self.hr_t = now
-        b = inp.bpm10
-        if b < 0 or not inp.contact:
-            self.light_t = -1
-            return
-        b <<= 4
-        if self.hr_base < 0:
-            self.hr_base = self.hr_fast = b
-            return
-        self.hr_base += (b - self.hr_base) >> _BASE_SHIFT
-        self.hr_fast += (b - self.hr_fast) >> _FAST_SHIFT
-        if self.hr_fast - self.hr_base < _SMART_RISE << 4:
-            self.light_t = -1
-            return
-        if self.light_t < 0:
-            self.light_t = now
-            return
-        target = el + _SMART_RAMP_MS
-        if (el < self.wake_target - self.plan.window_ms or target >= self.wake_target
-                or ticks_diff(now, self.light_t) < _SMART_HOLD_MS):
-            return  # not in the window yet, or not for long enough, or the wake is near anyway
-        # keep the sunrise where it is: the new ramp starts from the current progress
-        pr = 0
-        if st == WAKE_RAMP:
-            pr = light.progress(el - self.rise_start, self.wake_target - self.rise_start)
-            if pr >= 1000:
-                return
-        rs = el - pr * _SMART_RAMP_MS // (1000 - pr)
-        self.rise_start = rs
-        self.sound_start = min(self.sound_start, max(rs, target - self.plan.sound_lead_ms))
-        self.wake_target = target
-        self._to(WAKE_RAMP, now, R_SMART)
 
     def _heart(self, now, inp, st):
         p = self.plan

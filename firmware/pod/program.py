@@ -1,6 +1,8 @@
 # Sleep programs: the JSON format people edit, its validator, and the compact plan the core runs.
 # The same validator runs on the pod and in podctl, so an error reads the same in both places.
 
+from pod.plan import Plan
+
 VERSION = 1
 
 # Field specs: (key, kind, low, high, default). kind "i" is an integer, "t" a clock time "HH:MM",
@@ -153,39 +155,42 @@ def _choice(prog, sect, key):
     return _CHOICES.index(v) if v in _CHOICES else 0
 
 
-class Plan:
-    """A validated program reduced to integers (ms, permille, K, bpm) for the core."""
+def _plan(prog):
+    """A validated program reduced to integers (ms, permille, K, bpm) for the core.
 
-    def __init__(self, prog):
-        g = _int
-        self.name = prog.get("name", "")
-        self.wd_ms = g(prog, "wind_down", "minutes") * 60000
-        self.wd_k0 = g(prog, "wind_down", "kelvin_start")
-        self.wd_k1 = g(prog, "wind_down", "kelvin_end")
-        self.wd_l0 = g(prog, "wind_down", "brightness_start") * 10
-        self.wd_l1 = g(prog, "wind_down", "brightness_end") * 10
-        bpm = g(prog, "wind_down", "breaths_per_min")
-        self.breath_ms = 60000 // bpm if bpm else 0
-        self.wd_vol = g(prog, "wind_down", "volume") * 10
-        self.wd_sound = _choice(prog, "wind_down", "sound")
-        self.night_level = g(prog, "sleep", "night_light") * 10
-        self.night_k = g(prog, "sleep", "night_light_kelvin")
-        self.hr_low = g(prog, "sleep", "hr_low")
-        self.hr_high = g(prog, "sleep", "hr_high")
-        self.hr_hold_ms = g(prog, "sleep", "hr_hold_s") * 1000
-        self.nosig_ms = g(prog, "sleep", "no_signal_min") * 60000
-        at = _get(prog, "wake", "at")
-        self.wake_at_s = _clock(at) if at is not None else -1
-        after = _get(prog, "wake", "after_min")
-        self.wake_after_ms = after * 60000 if isinstance(after, int) else 480 * 60000
-        self.sunrise_ms = g(prog, "wake", "sunrise_min") * 60000
-        self.sound_lead_ms = g(prog, "wake", "sound_lead_min") * 60000
-        self.wake_vol = g(prog, "wake", "volume") * 10
-        self.awake_ms = g(prog, "wake", "awake_min") * 60000
-        # smart wake: the wake may come up to window_ms before the wake time, never after it
-        self.window_ms = g(prog, "wake", "window_min") * 60000
-        self.snooze_ms = g(prog, "wake", "snooze_min") * 60000
-        self.max_snoozes = g(prog, "wake", "max_snoozes")
+    The object is a pod.plan.Plan, a class with no code: it holds no reference back into this
+    module, so once app.load_plan drops the validator, all of it is freed."""
+    g = _int
+    plan = Plan()
+    plan.name = prog.get("name", "")
+    plan.wd_ms = g(prog, "wind_down", "minutes") * 60000
+    plan.wd_k0 = g(prog, "wind_down", "kelvin_start")
+    plan.wd_k1 = g(prog, "wind_down", "kelvin_end")
+    plan.wd_l0 = g(prog, "wind_down", "brightness_start") * 10
+    plan.wd_l1 = g(prog, "wind_down", "brightness_end") * 10
+    bpm = g(prog, "wind_down", "breaths_per_min")
+    plan.breath_ms = 60000 // bpm if bpm else 0
+    plan.wd_vol = g(prog, "wind_down", "volume") * 10
+    plan.wd_sound = _choice(prog, "wind_down", "sound")
+    plan.night_level = g(prog, "sleep", "night_light") * 10
+    plan.night_k = g(prog, "sleep", "night_light_kelvin")
+    plan.hr_low = g(prog, "sleep", "hr_low")
+    plan.hr_high = g(prog, "sleep", "hr_high")
+    plan.hr_hold_ms = g(prog, "sleep", "hr_hold_s") * 1000
+    plan.nosig_ms = g(prog, "sleep", "no_signal_min") * 60000
+    at = _get(prog, "wake", "at")
+    plan.wake_at_s = _clock(at) if at is not None else -1
+    after = _get(prog, "wake", "after_min")
+    plan.wake_after_ms = after * 60000 if isinstance(after, int) else 480 * 60000
+    plan.sunrise_ms = g(prog, "wake", "sunrise_min") * 60000
+    plan.sound_lead_ms = g(prog, "wake", "sound_lead_min") * 60000
+    plan.wake_vol = g(prog, "wake", "volume") * 10
+    plan.awake_ms = g(prog, "wake", "awake_min") * 60000
+    # smart wake: the wake may come up to window_ms before the wake time, never after it
+    plan.window_ms = g(prog, "wake", "window_min") * 60000
+    plan.snooze_ms = g(prog, "wake", "snooze_min") * 60000
+    plan.max_snoozes = g(prog, "wake", "max_snoozes")
+    return plan
 
 
 def load(prog):
@@ -193,4 +198,4 @@ def load(prog):
     errs = validate(prog)
     if errs:
         raise ValueError("; ".join(errs))
-    return Plan(prog)
+    return _plan(prog)
