@@ -40,6 +40,12 @@ def cmd_night(a: argparse.Namespace) -> int:
         faults = [parse_fault(f) for f in a.fault]
         duration = parse_offset(a.duration) if a.duration else None
         parse_sleeper(a.sleeper, a.start)
+        zoom = None
+        if a.zoom:
+            lo, sep, hi = a.zoom.partition("-")
+            if not sep:
+                raise ValueError("--zoom %r: expected HH:MM-HH:MM" % a.zoom)
+            zoom = (parse_offset(lo), parse_offset(hi))
     except ValueError as e:
         print("pod-sim: %s" % e, file=sys.stderr)
         return 2
@@ -64,8 +70,10 @@ def cmd_night(a: argparse.Namespace) -> int:
             res.duration_ms / 3.6e6, wall, res.duration_ms / 1000 / max(wall, 1e-9)))
     if a.plot:
         from simulator.plot import plot_night
+        plan = firmware_module("pod.program").load(spec.program or DEFAULT)
         plot_night(res, a.plot, title="bedtime-pod: %s" % name,
-                   window=wake_window_ms(spec.program or DEFAULT, spec.start_clock))
+                   window=wake_window_ms(spec.program or DEFAULT, spec.start_clock),
+                   hr_band=(plan.hr_low, plan.hr_high), zoom=zoom)
         if not a.json:
             print("Picture of the night: %s" % a.plot)
     return 0
@@ -103,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the sleeper never presses the button to switch off after waking")
     n.add_argument("--sleeper", default="default", metavar="PROFILE",
                    help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
+    n.add_argument("--zoom", metavar="HH:MM-HH:MM", help="picture only this part of the night "
+                   "(times since it started, like --fault)")
     n.add_argument("--json", action="store_true", help="print one JSON object, not a timeline")
     n.add_argument("--plot", metavar="PNG", help="write a picture of the night")
     n.set_defaults(fn=cmd_night)

@@ -14,6 +14,7 @@ caller's backend.
 """
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,8 @@ STATE_HELP = {
     "OFF": "no power",
     "BOOT": "rebooting",
     "IDLE": "standby, lights off",
-    "WIND_DOWN": "dimming warm light, soft tone",
-    "SLEEP": "dark, watching heart rate",
+    "WIND_DOWN": "dimming warm light, soft sound",
+    "SLEEP": "dark or night-light, heart rate watched",
     "WAKE_RAMP": "sunrise light, then melody",
     "AWAKE": "daylight on",
     "ALARM": "fail-safe alarm until acknowledged",
@@ -60,7 +61,8 @@ MARKERS = {
 }
 WINDOW_COLOUR = "#e59866"
 NOTE = ("Strip colours: hue from the RGB ratios, brightness\non the perceived scale (lifted so "
-        "dim colours\nstay visible). Odd pixels differ only in ALARM.")
+        "dim colours\nstay visible). Odd pixels: one step dimmer at\nmost (dithering), except "
+        "the ALARM pattern.")
 HR_BAND = (40, 130)  # firmware defaults, pod.program sleep.hr_low / hr_high
 MAX_COLUMNS = 1600  # about one image column per pixel of a 1600 px wide figure
 SOUND_COLUMN_MS = 12000  # the wind-down tone swells every 10 s
@@ -239,11 +241,17 @@ def _draw_labels(ax, layout) -> None:
 
 def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float] = HR_BAND,
                size: tuple[float, float] = (16, 10), dpi: int = 100,
-               window: tuple[int, int] | None = None) -> Path:
+               window: tuple[int, int] | None = None,
+               zoom: tuple[int, int] | None = None) -> Path:
     """Draw a NightResult to a PNG at `path` (about 1600 x 1000 px by default). Returns the path.
 
-    window: the program's wake window (start, end) in ms since the night started, shaded."""
+    window: the program's wake window (start, end) in ms since the night started, shaded.
+    zoom: only this part of the night, (start, end) in ms since it started; the subtitle still
+    sums up the whole night."""
     path = Path(path)
+    whole = res
+    if zoom is not None:
+        res = _part(res, *zoom)
     if not res.samples:
         raise ValueError("the night has no samples to plot")
     a = _Arrays(res)
@@ -408,9 +416,20 @@ def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float]
     fig.suptitle(title or "bedtime-pod \u2014 simulated night %s \u2192 %s"
                  % (hhmmss(res.start_clock_s)[:5], end_clock), fontsize=15, fontweight="bold",
                  x=left, ha="left", y=0.985)
-    fig.text(left, 0.945, _subtitle(res), fontsize=10, color="#444444", ha="left", va="top")
+    fig.text(left, 0.945, _subtitle(whole), fontsize=10, color="#444444", ha="left", va="top")
     fig.savefig(path, dpi=dpi, facecolor="white")
     return path
+
+
+def _part(res, t0: int, t1: int):
+    """A copy of a NightResult with only what happened between t0 and t1 (ms)."""
+    part = copy.copy(res)
+    part.samples = [x for x in res.samples if t0 <= x.t_ms <= t1]
+    part.faults = [f for f in res.faults if t0 <= f.at_ms <= t1]
+    part.resets = [r for r in res.resets if t0 <= r["t_ms"] <= t1]
+    part.wakes = [w for w in res.wakes if t0 <= w.event_ms <= t1]
+    part.events = [e for e in res.events if t0 <= e["sim_ms"] <= t1]
+    return part
 
 
 def _line_handle(kind: str):
