@@ -213,6 +213,8 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
     for i, s in enumerate(samples):
         if s.state != prev:
             reason = _state_reason(res, s.t_ms, s.state, prev_t)
+            if prev == "AWAKE" and s.state == "SLEEP":
+                reason = "snooze"  # the firmware still names the wake's reason
             note = "start" if prev is None else "-> %s" % s.state
             add(i, s.t_ms, note + (" (%s)" % reason if reason else ""), first=True)
             prev = s.state
@@ -232,6 +234,11 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
         add(at(r["t_ms"]), r["t_ms"], "reset: %s" % r["cause"])
     for w in res.wakes:
         add(at(w.trigger_ms), w.trigger_ms, wake_note(w))
+    prev_state = None
+    for e in res.events:  # a smart wake under way in the sunrise: the state does not change
+        if e.get("state") == "WAKE_RAMP" and e.get("reason") == "smart" and prev_state == "WAKE_RAMP":
+            add(at(e["sim_ms"]), e["sim_ms"], "lighter sleep: wake brought forward")
+        prev_state = e.get("state")
     return [rows[k] for k in sorted(rows)]
 
 
