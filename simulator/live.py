@@ -80,6 +80,7 @@ class LiveView:
         self.log: deque = deque(maxlen=6)
         self._events_seen = 0
         self._resets_seen = 0
+        self._last_state = None
         self._schedule = None  # the core's own phase times for the night under way
         self._msg_id = 0
         self.actual_speed = 0.0
@@ -156,6 +157,9 @@ class LiveView:
             st, why = e.get("state"), e.get("reason")
             if st == "WIND_DOWN" and e.get("ev") == "state":
                 self._schedule = self._phases(e["sim_ms"])
+            if st == "SLEEP" and self._last_state == "AWAKE":
+                why = "snooze"  # the firmware still names the wake's reason
+            self._last_state = st
             self.note("%s%s%s" % ("boot -> " if e.get("ev") == "boot" else "-> ", st,
                                   "" if why in (None, "none") else " (%s)" % why), e["sim_ms"])
         self._events_seen = len(evs)
