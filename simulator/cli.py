@@ -7,7 +7,16 @@ import sys
 import time
 from pathlib import Path
 
-from simulator.night import NightSpec, parse_fault, parse_offset, result_json, run_night
+from simulator.night import (
+    SLEEPERS,
+    NightSpec,
+    parse_fault,
+    parse_offset,
+    parse_sleeper,
+    result_json,
+    run_night,
+    wake_window_ms,
+)
 from simulator.sim import firmware_module
 
 
@@ -30,15 +39,24 @@ def cmd_night(a: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(f) for f in a.fault]
         duration = parse_offset(a.duration) if a.duration else None
+        parse_sleeper(a.sleeper, a.start)
+        zoom = None
+        if a.zoom:
+            lo, sep, hi = a.zoom.partition("-")
+            if not sep:
+                raise ValueError("--zoom %r: expected HH:MM-HH:MM" % a.zoom)
+            zoom = (parse_offset(lo), parse_offset(hi))
     except ValueError as e:
         print("pod-sim: %s" % e, file=sys.stderr)
         return 2
     spec = NightSpec(program=_load_program(a.program), start_clock=a.start, seed=a.seed,
-                     faults=faults, duration_ms=duration, get_up=not a.stay_in_bed)
+                     faults=faults, duration_ms=duration, get_up=not a.stay_in_bed,
+                     sleeper=a.sleeper)
     t0 = time.perf_counter()
     res, _pod = run_night(spec)
     wall = time.perf_counter() - t0
-    name = (spec.program or firmware_module("pod.program").DEFAULT).get("name", "")
+    DEFAULT = firmware_module("pod.program").DEFAULT
+    name = (spec.program or DEFAULT).get("name", "")
     if a.json:
         out = result_json(res, name)
         out["wall_s"] = round(wall, 3)
@@ -52,10 +70,25 @@ def cmd_night(a: argparse.Namespace) -> int:
             res.duration_ms / 3.6e6, wall, res.duration_ms / 1000 / max(wall, 1e-9)))
     if a.plot:
         from simulator.plot import plot_night
-        plot_night(res, a.plot, title="bedtime-pod: %s" % name)
+        plan = firmware_module("pod.program").load(spec.program or DEFAULT)
+        plot_night(res, a.plot, title="bedtime-pod: %s" % name,
+                   window=wake_window_ms(spec.program or DEFAULT, spec.start_clock),
+                   hr_band=(plan.hr_low, plan.hr_high), zoom=zoom)
         if not a.json:
             print("Picture of the night: %s" % a.plot)
     return 0
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from simulator.live import LiveView, run
+    try:
+        parse_sleeper(a.sleeper, a.start)
+    except ValueError as e:
+        print("pod-sim: %s" % e, file=sys.stderr)
+        return 2
+    view = LiveView(_load_program(a.program), start_clock=a.start, seed=a.seed, speed=a.speed,
+                    sleeper=a.sleeper, start_night=not a.idle)
+    return run(view)
 
 
 def cmd_hr(a: argparse.Namespace) -> int:
@@ -82,9 +115,24 @@ def main(argv: list[str] | None = None) -> int:
                    "shortly after the sleeper gets up")
     n.add_argument("--stay-in-bed", action="store_true",
                    help="the sleeper never presses the button to switch off after waking")
+    n.add_argument("--sleeper", default="default", metavar="PROFILE",
+                   help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
+    n.add_argument("--zoom", metavar="HH:MM-HH:MM", help="picture only this part of the night "
+                   "(times since it started, like --fault)")
     n.add_argument("--json", action="store_true", help="print one JSON object, not a timeline")
     n.add_argument("--plot", metavar="PNG", help="write a picture of the night")
     n.set_defaults(fn=cmd_night)
+    r = sub.add_parser("run", help="the simulated pod live in the terminal, with keys")
+    r.add_argument("--program", help="a sleep program JSON file (default: the built-in one)")
+    r.add_argument("--start", default="22:30", help="clock time the simulation starts (HH:MM)")
+    r.add_argument("--seed", type=int, default=1, help="seed of the simulated sleeper")
+    r.add_argument("--speed", type=int, default=60, help="simulated seconds per wall second "
+                   "(1, 10, 60, 300, 1000, 3000, 10000; < and > change it while running)")
+    r.add_argument("--sleeper", default="default", metavar="PROFILE",
+                   help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
+    r.add_argument("--idle", action="store_true",
+                   help="do not start the night: the pod waits for a hold (key h)")
+    r.set_defaults(fn=cmd_run)
     h = sub.add_parser("hr", help="run the firmware's heart-rate estimator on a CSV recording")
     h.add_argument("csv", help="CSV with header t_ms,ir,red")
     h.set_defaults(fn=cmd_hr)

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.hw.sleeper import Sleeper
 from simulator.sim import NightResult, SimPod, firmware_module
 
 START_PRESS_MS = 5000      # the sleeper holds the button to start the night...
@@ -28,6 +29,7 @@ class NightSpec:
     faults: list[FaultSpec] = field(default_factory=list)
     duration_ms: int | None = None
     get_up: bool = True
+    sleeper: str = "default"  # see parse_sleeper
 
 
 def parse_offset(text: str) -> int:
@@ -56,6 +58,31 @@ def parse_fault(text: str) -> FaultSpec:
     return FaultSpec(kind, parse_offset(when), int(arg) if arg else 0)
 
 
+SLEEPERS = "default, steady, light@HH:MM[,HH:MM...]"
+
+
+def parse_sleeper(text: str, start_clock: str):
+    """A sleeper's heart-rate profile by name (None: the default night):
+
+    - "default": settling, 90-minute cycles with faster REM, a rise before waking;
+    - "steady": settles and stays flat, no lighter-sleep moment at all;
+    - "light@06:25[,04:10...]": steady, with a lighter-sleep episode starting at each clock
+      time (the rate climbs 8 bpm for 12 minutes)."""
+    from simulator.hw import sleeper
+    if text == "default":
+        return None
+    if text == "steady":
+        return sleeper.steady_hr
+    if text.startswith("light@"):
+        h0, m0 = (int(x) for x in start_clock.split(":"))
+        moments = []
+        for clock in text[6:].split(","):
+            off = parse_offset(clock) // 60000 - (h0 * 60 + m0)
+            moments.append(off % (24 * 60))
+        return sleeper.with_light_sleep(moments)
+    raise ValueError("sleeper %r: expected one of %s" % (text, SLEEPERS))
+
+
 def wake_offset_ms(program: dict, start_clock: str) -> int:
     """When the program's wake falls, in ms after the night starts (as the firmware computes)."""
     prog = firmware_module("pod.program")
@@ -69,10 +96,21 @@ def wake_offset_ms(program: dict, start_clock: str) -> int:
     return START_PRESS_MS + 2000 + min(target, 12 * 3600 * 1000 - 60000)
 
 
+def wake_window_ms(program: dict, start_clock: str) -> tuple[int, int] | None:
+    """The program's wake window (start, end) in ms after the night starts, or None."""
+    win = program.get("wake", {}).get("window_min", 0)
+    if not win:
+        return None
+    end = wake_offset_ms(program, start_clock)
+    return end - win * 60000, end
+
+
 def run_night(spec: NightSpec, workdir: Path | None = None) -> tuple[NightResult, SimPod]:
     prog_mod = firmware_module("pod.program")
     program = spec.program or prog_mod.DEFAULT
-    pod = SimPod(workdir=workdir, seed=spec.seed, start_clock=spec.start_clock)
+    profile = parse_sleeper(spec.sleeper, spec.start_clock)
+    pod = SimPod(workdir=workdir, seed=spec.seed, start_clock=spec.start_clock,
+                 sleeper=Sleeper(spec.seed, profile) if profile else None)
     if spec.program is not None:
         pod.fs.path("program.json").write_text(json.dumps(spec.program))
     wake = wake_offset_ms(program, spec.start_clock)

@@ -14,6 +14,7 @@ caller's backend.
 """
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -39,15 +40,15 @@ STATE_HELP = {
     "OFF": "no power",
     "BOOT": "rebooting",
     "IDLE": "standby, lights off",
-    "WIND_DOWN": "dimming warm light, soft tone",
-    "SLEEP": "dark, watching heart rate",
+    "WIND_DOWN": "dimming warm light, soft sound",
+    "SLEEP": "dark or night-light, heart rate watched",
     "WAKE_RAMP": "sunrise light, then melody",
     "AWAKE": "daylight on",
     "ALARM": "fail-safe alarm until acknowledged",
 }
 # What the speaker plays, by tone: (upper bound Hz, name, colour).
 SOUND_KINDS = (
-    (300, "wind-down tone", "#8e5bb5"),
+    (500, "wind-down tone or noise", "#8e5bb5"),
     (1500, "wake melody", "#e8892b"),
     (math.inf, "alarm siren", "#d62c1f"),
 )
@@ -55,9 +56,13 @@ MARKERS = {
     "fault": ("#c0392b", (0, (5, 3))),
     "reset": ("#6c3483", (0, (1, 2))),
     "wake": ("#1e8449", "solid"),
+    "smart": ("#17a589", (0, (2, 1))),
+    "snooze": ("#7f8c8d", (0, (2, 2))),
 }
+WINDOW_COLOUR = "#e59866"
 NOTE = ("Strip colours: hue from the RGB ratios, brightness\non the perceived scale (lifted so "
-        "dim colours\nstay visible). Odd pixels differ only in ALARM.")
+        "dim colours\nstay visible). Odd pixels: one step dimmer at\nmost (dithering), except "
+        "the ALARM pattern.")
 HR_BAND = (40, 130)  # firmware defaults, pod.program sleep.hr_low / hr_high
 MAX_COLUMNS = 1600  # about one image column per pixel of a 1600 px wide figure
 SOUND_COLUMN_MS = 12000  # the wind-down tone swells every 10 s
@@ -160,6 +165,16 @@ def _markers(res) -> list[tuple[float, str, str]]:
                for at in (w.lit_ms, w.sound_ms)]
         bits = "lit & sound %s" % lat[0] if lat[0] == lat[1] else "lit %s, sound %s" % tuple(lat)
         out.append((h(w.event_ms), "wake: %s (%s)" % (w.reason, bits), "wake"))
+    prev = None
+    for e in res.events:
+        st, why = e.get("state"), e.get("reason")
+        if st == "WAKE_RAMP" and why == "smart" and prev == "WAKE_RAMP":
+            out.append((h(e["sim_ms"]), "lighter sleep: wake brought forward", "smart"))
+        elif st == "WAKE_RAMP" and why == "smart":
+            out.append((h(e["sim_ms"]), "lighter sleep: short sunrise", "smart"))
+        elif st == "SLEEP" and prev == "AWAKE":
+            out.append((h(e["sim_ms"]), "snooze", "snooze"))
+        prev = st
     out.sort(key=lambda m: m[0])
     return out
 
@@ -193,7 +208,8 @@ def _label_layout(markers, x0: float, x1: float, width_in: float):
     out = []
 
     def clashes(level: int, lo: float, hi: float, f: float) -> int:
-        n = sum(1 for lv, a, b in boxes if lv == level and a < hi + char and lo < b + char)
+        # text over text is unreadable; a thin leader line across a label is only untidy
+        n = 10 * sum(1 for lv, a, b in boxes if lv == level and a < hi + char and lo < b + char)
         n += sum(1 for lv, a, b in boxes if lv < level and a + char / 2 < f < b)
         n += sum(1 for lv, g in leaders if level < lv and lo - char / 2 <= g <= hi + char / 2)
         return n
@@ -224,9 +240,18 @@ def _draw_labels(ax, layout) -> None:
 
 
 def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float] = HR_BAND,
-               size: tuple[float, float] = (16, 10), dpi: int = 100) -> Path:
-    """Draw a NightResult to a PNG at `path` (about 1600 x 1000 px by default). Returns the path."""
+               size: tuple[float, float] = (16, 10), dpi: int = 100,
+               window: tuple[int, int] | None = None,
+               zoom: tuple[int, int] | None = None) -> Path:
+    """Draw a NightResult to a PNG at `path` (about 1600 x 1000 px by default). Returns the path.
+
+    window: the program's wake window (start, end) in ms since the night started, shaded.
+    zoom: only this part of the night, (start, end) in ms since it started; the subtitle still
+    sums up the whole night."""
     path = Path(path)
+    whole = res
+    if zoom is not None:
+        res = _part(res, *zoom)
     if not res.samples:
         raise ValueError("the night has no samples to plot")
     a = _Arrays(res)
@@ -362,6 +387,16 @@ def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float]
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
 
+    # the wake window: a smart wake may come anywhere in it, and never after its end
+    if window is not None:
+        w0, w1 = ((res.start_clock_s + t / 1000) / 3600 for t in window)
+        for ax in (ax_bright, ax_sound, ax_hr):
+            ax.axvspan(w0, w1, color=WINDOW_COLOUR, alpha=0.13, lw=0)
+        ax_hr.axvline(w1, color=WINDOW_COLOUR, lw=1.0)
+        ax_hr.text(w1, 0.97, "wake window %s–%s " % (_hour_formatter(w0), _hour_formatter(w1)),
+                   transform=ax_hr.get_xaxis_transform(), ha="right", va="top", fontsize=8,
+                   color="#a04000", fontweight="bold")
+
     # faults, resets and wakes across all lanes
     for x, _, kind in markers:
         colour, ls = MARKERS[kind]
@@ -370,7 +405,7 @@ def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float]
     _draw_labels(ax_state, layout)
     if markers:
         kinds = [k for k in MARKERS if any(m[2] == k for m in markers)]
-        fig.legend(handles=[_line_handle(k) for k in kinds], loc="lower left", ncol=len(kinds),
+        fig.legend(handles=[_line_handle(k) for k in kinds], loc="lower left", ncol=min(3, len(kinds)),
                    bbox_to_anchor=(right + 0.005, top + 0.004), fontsize=8.5, frameon=False,
                    handlelength=2.5, columnspacing=1.2)
     ax_bright.text(1.01, 0.0, NOTE, transform=ax_bright.transAxes, fontsize=7.5,
@@ -381,9 +416,20 @@ def plot_night(res, path, title: str | None = None, hr_band: tuple[float, float]
     fig.suptitle(title or "bedtime-pod \u2014 simulated night %s \u2192 %s"
                  % (hhmmss(res.start_clock_s)[:5], end_clock), fontsize=15, fontweight="bold",
                  x=left, ha="left", y=0.985)
-    fig.text(left, 0.945, _subtitle(res), fontsize=10, color="#444444", ha="left", va="top")
+    fig.text(left, 0.945, _subtitle(whole), fontsize=10, color="#444444", ha="left", va="top")
     fig.savefig(path, dpi=dpi, facecolor="white")
     return path
+
+
+def _part(res, t0: int, t1: int):
+    """A copy of a NightResult with only what happened between t0 and t1 (ms)."""
+    part = copy.copy(res)
+    part.samples = [x for x in res.samples if t0 <= x.t_ms <= t1]
+    part.faults = [f for f in res.faults if t0 <= f.at_ms <= t1]
+    part.resets = [r for r in res.resets if t0 <= r["t_ms"] <= t1]
+    part.wakes = [w for w in res.wakes if t0 <= w.event_ms <= t1]
+    part.events = [e for e in res.events if t0 <= e["sim_ms"] <= t1]
+    return part
 
 
 def _line_handle(kind: str):

@@ -225,6 +225,9 @@ class SimPod:
         t = self.now_ms
         w = self._open_wake
         if state in WAKE_STATES and reason != "none":
+            if w is not None and reason == "smart" and w.reason == "scheduled":
+                w.reason = "smart"  # the sunrise under way was brought forward
+                return
             if w is not None and (w.reason == reason or prev in WAKE_STATES and state != "ALARM"):
                 return  # the same wake, seen again (a reboot, or the ramp becoming AWAKE)
             trig = t

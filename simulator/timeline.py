@@ -213,6 +213,8 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
     for i, s in enumerate(samples):
         if s.state != prev:
             reason = _state_reason(res, s.t_ms, s.state, prev_t)
+            if prev == "AWAKE" and s.state == "SLEEP":
+                reason = "snooze"  # the firmware still names the wake's reason
             note = "start" if prev is None else "-> %s" % s.state
             add(i, s.t_ms, note + (" (%s)" % reason if reason else ""), first=True)
             prev = s.state
@@ -232,6 +234,11 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
         add(at(r["t_ms"]), r["t_ms"], "reset: %s" % r["cause"])
     for w in res.wakes:
         add(at(w.trigger_ms), w.trigger_ms, wake_note(w))
+    prev_state = None
+    for e in res.events:  # a smart wake under way in the sunrise: the state does not change
+        if e.get("state") == "WAKE_RAMP" and e.get("reason") == "smart" and prev_state == "WAKE_RAMP":
+            add(at(e["sim_ms"]), e["sim_ms"], "lighter sleep: wake brought forward")
+        prev_state = e.get("state")
     return [rows[k] for k in sorted(rows)]
 
 
@@ -249,11 +256,17 @@ def _sound_index(samples, i: int) -> int:
 COLUMNS = ("TIME", "STATE", "LIGHT", "STRIP", "WHITE", "SOUND", "HEART RATE est (true)", "EVENTS")
 
 
+def two_colours(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether even and odd pixels show two colours (the alarm's alternating pattern), not one
+    colour dithered across them (the firmware's half steps: no channel differs by more than 1)."""
+    return any(abs(x - y) > 1 for x, y in zip(a, b))
+
+
 def row_cells(res, row: Row) -> list[str]:
     s = res.samples[row.index]
     snd = res.samples[_sound_index(res.samples, row.index)]
     light = "%s %s" % (hex_colour(s.rgb), colour_name(s.rgb))
-    if s.rgb2 != s.rgb:
+    if two_colours(s.rgb, s.rgb2):
         light += " / %s %s" % (hex_colour(s.rgb2), colour_name(s.rgb2))
     return [
         hhmmss(clock_s(res, s.t_ms)),
@@ -308,7 +321,7 @@ def print_timeline(res, console=None, every_min: float | None = 30) -> None:
         cells: list[Any] = list(row_cells(res, row))
         s = res.samples[row.index]
         light = Text()
-        for rgb in (s.rgb, s.rgb2) if s.rgb2 != s.rgb else (s.rgb,):
+        for rgb in (s.rgb, s.rgb2) if two_colours(s.rgb, s.rgb2) else (s.rgb,):
             if light:
                 light.append(" ")
             light.append("\u2588\u2588", style="rgb(%d,%d,%d)" % display_rgb(rgb) if max(rgb) else "grey15")

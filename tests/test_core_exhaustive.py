@@ -9,11 +9,17 @@ INPUTS = ("nothing", "tap", "hold", "wake", "ack", "start", "stop", "hr_low", "h
           "no_signal", "hr_ok", "minute", "half_hour", "hour")
 
 
-def new_pod(fw):
+SHORT = {"version": 1, "wind_down": {"minutes": 20}, "wake": {"after_min": 90, "sunrise_min": 30}}
+# the same night with a wake window (smart wake) and a snooze policy
+SNOOZY = {"version": 1, "wind_down": {"minutes": 20},
+          "wake": {"after_min": 90, "sunrise_min": 30, "window_min": 20, "snooze_min": 5,
+                   "max_snoozes": 2}}
+
+
+def new_pod(fw, prog=SHORT):
     # a short night, so three inputs reach every phase: wind-down 20 min, sleep until 60 min,
     # sunrise until 90 min
-    plan = fw.program.load({"version": 1, "wind_down": {"minutes": 20},
-                            "wake": {"after_min": 90, "sunrise_min": 30}})
+    plan = fw.program.load(prog)
     pod = fw.core.Pod(plan, fw.core.Settings(), 0)
     inp = fw.core.In()
     inp.contact = inp.sensor_ok = True
@@ -68,8 +74,8 @@ def lit(fw, out, pod):
     return out.white >= d and max(out.r, out.g, out.b) >= m and max(out.r2, out.g2, out.b2) >= m
 
 
-def replay(fw, path):
-    pod, inp, clock = new_pod(fw)
+def replay(fw, path, prog=SHORT):
+    pod, inp, clock = new_pod(fw, prog)
     out = pod.step(0, inp)
     for what in path:
         out = apply(fw, pod, inp, clock, what)
@@ -109,3 +115,32 @@ def test_alarm_only_ends_by_acknowledgement(fw):
         assert pod.state == c.ALARM
         apply(fw, pod, inp, clock, what)
         assert (pod.state == c.ALARM) == (what not in ("ack", "hold")), what
+
+
+def test_with_snooze_and_a_window_every_state_still_wakes(fw):
+    """The same walk with a snooze policy and a wake window: a tap lights the pod, or snoozes a
+    scheduled wake (dark, a snooze running, within the policy); and time alone always brings
+    light before the cap, from a snooze too."""
+    c = fw.core
+    snoozed = 0
+    for n in range(4):
+        for path in itertools.product(INPUTS, repeat=n):
+            p2, i2, c2, _ = replay(fw, path, SNOOZY)
+            o2 = apply(fw, p2, i2, c2, "tap")
+            if not lit(fw, o2, p2):
+                assert p2.state == c.SLEEP and p2.snooze_end >= 0, (path, c.STATE_NAMES[p2.state])
+                assert 1 <= p2.snoozes <= 2
+                snoozed += 1
+                for _ in range(13):
+                    o2 = apply(fw, p2, i2, c2, "minute")
+                    if lit(fw, o2, p2):
+                        break
+                assert lit(fw, o2, p2) and p2.snooze_end < 0, path  # back within the snooze
+            p3, i3, c3, o3 = replay(fw, path, SNOOZY)
+            if c.in_session(p3.state) or p3.state == c.ALARM:
+                for _ in range(13):
+                    o3 = apply(fw, p3, i3, c3, "hour")
+                    if lit(fw, o3, p3):
+                        break
+                assert lit(fw, o3, p3), (path, c.STATE_NAMES[p3.state])
+    assert snoozed > 0  # the walk did reach a snooze

@@ -36,6 +36,7 @@ def programs(draw):
         wake["after_min"] = draw(st.integers(20, 180))
     else:
         wake["at"] = "%02d:%02d" % (draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45])))
+    wake["window_min"] = draw(st.sampled_from([0, 15]))  # smart wake may bring the wake forward
     return {
         "version": 1,
         "wind_down": {"minutes": draw(st.integers(0, 30)),

@@ -26,14 +26,6 @@ _RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "so
 _SOURCES = ("file", "previous", "default")
 
 
-class Plan:
-    """The night's plan: the attributes of a pod.program.Plan, copied (see load_files)."""
-
-    name = ""
-    hr_low = 40
-    hr_high = 130
-
-
 def load_files():
     """(settings dict, plan, program info, problems): the stored program if it passes its
     checks, else the previous one, else the built-in default; settings validated, defaults for
@@ -42,16 +34,15 @@ def load_files():
 
     The store and the validator are needed only here, each in turn, and their modules are
     dropped again: on a small heap their bytecode is worth more as free memory for the night.
-    The plan is copied out of pod.program's Plan for the same reason: that class's method
-    would keep the validator's constants alive all night."""
+    The plan is a pod.plan.Plan, a class with no code, so it keeps nothing of the validator."""
     probs = []
     s = {}
-    p0 = None
+    plan = None
     src = -1
     size = crc = 0
     fname = ""
     sleep = None
-    while p0 is None:
+    while plan is None:
         src += 1
         prog = None
         if src < 2:
@@ -80,16 +71,12 @@ def load_files():
                 probs.append("%s: %s" % (fname, "; ".join(errs)))
             else:
                 gc.collect()
-                p0 = program.Plan(prog)
+                plan = program.compile_plan(prog)
                 sleep = prog.get("sleep")
         finally:
             prog = None
             _forget("pod.program")
     gc.collect()
-    plan = Plan()
-    for k, v in p0.__dict__.items():
-        setattr(plan, k, v)
-    p0 = None
     info = (fname, src, size, crc, plan.name)
     if not isinstance(sleep, dict) or "hr_low" not in sleep:
         plan.hr_low = s["hr_low"]  # the settings' band, unless the program has one
@@ -195,6 +182,9 @@ class App:
         self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
         self.pod = core.Pod(plan, core_settings(settings), now)
         settings = None
+        if board.I2S_ENABLED:  # an I2S speaker plays the night; the buzzer keeps the alarm
+            from pod.i2s_out import Speaker
+            self.buzzer = Speaker(self.buzzer, self.pod)
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         self.link = Link(self.telemetry)

@@ -24,6 +24,7 @@ from pod.reasons import (  # noqa: E402
     R_NO_SIGNAL,
     R_NONE,
     R_SCHEDULED,
+    R_SMART,
 )
 
 # Commands from the serial link
@@ -40,6 +41,9 @@ _DAY_S = const(86400)
 _DAYLIGHT_K = const(6500)  # where the sunrise ends
 _WAKE_SOUND_MS = const(10 * 60000)  # how long the wake melody goes on after a scheduled wake
 _ALARM_SWAP_MS = const(500)
+# wind_down.sound, as pod.program numbers it (the core does not import the validator)
+_SOUND_NOISE = const(1)
+_SOUND_NONE = const(2)
 
 
 def ticks_diff(a, b):
@@ -115,6 +119,9 @@ class Pod:
         self.nosig_t = now_ms
         self._ck = -1  # kelvin and level behind the colour in out
         self._cl = -1
+        self.smart = None      # pod.smart.SmartWake, loaded only for a program with a window
+        self.snoozes = 0
+        self.snooze_end = -1   # session ms a snooze ends (-1: not snoozing)
 
     # -- transitions -------------------------------------------------------------------------
     def _to(self, state, now, reason):
@@ -127,12 +134,14 @@ class Pod:
     def alarm(self, now, reason):
         """Fail-safe wake: lit and sounding until acknowledged."""
         self.silenced = False
+        self.snooze_end = -1
         self._to(ALARM, now, reason)
 
     def wake(self, now, reason):
         if self.state == ALARM or self.state == AWAKE:
             return
-        self.silenced = reason != R_SCHEDULED
+        self.snooze_end = -1
+        self.silenced = reason != R_SCHEDULED and reason != R_SMART
         self._to(AWAKE, now, reason)
 
     def start(self, now, clock_s):
@@ -146,6 +155,13 @@ class Pod:
         self.rise_start = max(0, target - p.sunrise_ms)
         self.wd_end = min(p.wd_ms, self.rise_start)
         self.sound_start = max(self.rise_start, target - p.sound_lead_ms)
+        if p.window_ms:
+            if self.smart is None:
+                from pod.smart import SmartWake  # only programs with a window pay for it
+                self.smart = SmartWake()
+            self.smart.reset(now)
+        self.snoozes = 0
+        self.snooze_end = -1
         self.t_session = now
         self.nosig = False
         self.reason = R_NONE
@@ -153,6 +169,7 @@ class Pod:
 
     def stop(self, now):
         self.reason = R_NONE
+        self.snooze_end = -1
         self._to(IDLE, now, R_NONE)
 
     # -- one step ------------------------------------------------------------------------------
@@ -177,7 +194,10 @@ class Pod:
             self.press_origin = st
             self.long_done = False
             if st == AWAKE:
-                self.silenced = True
+                if self._can_snooze(now):
+                    self._snooze(now)
+                else:
+                    self.silenced = True
             elif st != ALARM:
                 self.wake(now, R_BUTTON if in_session(st) else R_NONE)
         if inp.held_ms >= LONG_PRESS_MS and not self.long_done:
@@ -189,8 +209,23 @@ class Pod:
                 self._to(AWAKE, now, R_NONE)
             elif o == IDLE and st == AWAKE:
                 self.start(now, inp.clock_s)
-            elif o == AWAKE and st == AWAKE:
-                self.stop(now)
+            elif o == AWAKE and (st == AWAKE or self.snooze_end >= 0):
+                self.stop(now)  # held on from a tap that snoozed: switch off all the same
+
+    def _can_snooze(self, now):
+        """A tap on a scheduled (or smart) wake that is still sounding snoozes it, as often as
+        the program allows, and never past the session cap."""
+        p = self.plan
+        r = self.reason
+        return (not self.silenced and (r == R_SCHEDULED or r == R_SMART)
+                and self.snoozes < p.max_snoozes
+                and ticks_diff(now, self.t_session) + p.snooze_ms < self.settings.cap_ms - 60000)
+
+    def _snooze(self, now):
+        self.snoozes += 1
+        self.snooze_end = ticks_diff(now, self.t_session) + self.plan.snooze_ms
+        self.nosig = False
+        self._to(SLEEP, now, R_NONE)
 
     def _command(self, now, inp):
         c = inp.cmd
@@ -225,15 +260,23 @@ class Pod:
             return
         if self._heart(now, inp, st):
             return
+        if self.snooze_end >= 0:
+            if el >= self.snooze_end:
+                self.wake(now, R_SCHEDULED)
+            return
         if st == WIND_DOWN and el >= self.wd_end:
             self._to(SLEEP, now, R_NONE)
             self.nosig = False
             st = SLEEP
+        sw = self.smart  # set only for a program with a wake window
+        if st != WIND_DOWN and sw is not None and self.reason != R_SMART:
+            sw.watch(self, now, el, inp, st)
+            st = self.state
         if st == SLEEP and el >= self.rise_start:
             self._to(WAKE_RAMP, now, R_SCHEDULED)
             st = WAKE_RAMP
         if st == WAKE_RAMP and el >= self.wake_target:
-            self.wake(now, R_SCHEDULED)
+            self.wake(now, R_SMART if self.reason == R_SMART else R_SCHEDULED)
 
     def _heart(self, now, inp, st):
         p = self.plan
@@ -259,9 +302,17 @@ class Pod:
         self._cl = level
         out = self.out
         d = light.level_to_u16(level)
-        out.r = out.r2 = light.scale(light.kelvin_channel(kelvin, 0), d)
-        out.g = out.g2 = light.scale(light.kelvin_channel(kelvin, 1), d)
-        out.b = out.b2 = light.scale(light.kelvin_channel(kelvin, 2), d)
+        # spatial dither: even and odd pixels differ by at most one step, so the strip's
+        # average has half-step resolution and the dimmest ramps have no visible stairs
+        v = light.half_steps(light.kelvin_channel(kelvin, 0), d)
+        out.r = (v + 1) >> 1
+        out.r2 = v >> 1
+        v = light.half_steps(light.kelvin_channel(kelvin, 1), d)
+        out.g = (v + 1) >> 1
+        out.g2 = v >> 1
+        v = light.half_steps(light.kelvin_channel(kelvin, 2), d)
+        out.b = (v + 1) >> 1
+        out.b2 = v >> 1
 
     def _outputs(self, now):
         out = self.out
@@ -279,9 +330,14 @@ class Pod:
             if p.breath_ms:
                 lvl = light.breathe(lvl, el, p.breath_ms, 300)
             self._colour(light.lerp(p.wd_k0, p.wd_k1, pr), lvl)
-            if p.wd_vol:
-                out.tone = sound.SOOTHE_HZ
-                out.vol = sound.soothe_volume(el, p.wd_vol) * (1000 - pr) // 1000
+            if p.wd_vol and p.wd_sound != _SOUND_NONE:
+                if p.wd_sound == _SOUND_NOISE:
+                    out.tone = sound.noise_tone(el)
+                    out.vol = sound.noise_volume(el, p.wd_vol)
+                else:
+                    out.tone = sound.SOOTHE_HZ
+                    out.vol = sound.soothe_volume(el, p.wd_vol)
+                out.vol = out.vol * (1000 - pr) // 1000
         elif st == SLEEP:
             self._colour(p.night_k, p.night_level)
         elif st == WAKE_RAMP:

@@ -60,6 +60,19 @@ def scale(channel, duty16):
     return v
 
 
+def half_steps(channel, duty16):
+    """Scale an 8-bit colour channel by a 16-bit linear duty, in half steps (0..510).
+
+    The core shows (v + 1) >> 1 on even pixels and v >> 1 on odd ones, so the strip's average
+    is v / 2: a ramp has twice the 8-bit resolution, and neighbouring pixels differ by at most
+    one step (too fine to see as a pattern). Like scale(), a strong channel keeps the dimmest
+    glow (half the pixels at 1) while the light is on, and v never falls as duty rises."""
+    v = (channel * duty16 + 16383) >> 15
+    if v == 0 and channel >= 128 and duty16:
+        return 1
+    return v
+
+
 def lerp(a, b, p):
     """Integer interpolation from a to b, p in permille."""
     return a + (b - a) * p // 1000

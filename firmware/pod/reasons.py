@@ -14,5 +14,6 @@ R_CRASH = const(8)
 R_WATCHDOG = const(9)
 R_POWER_CUT = const(10)
 R_BOOT_LOOP = const(11)
+R_SMART = const(12)  # a scheduled wake brought forward inside the wake window (lighter sleep)
 REASON_NAMES = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
-                "no_signal", "crash", "watchdog", "power_cut", "boot_loop")
+                "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart")

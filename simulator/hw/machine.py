@@ -157,6 +157,53 @@ class I2C:
 SoftI2C = I2C
 
 
+class I2S:
+    """An I2S transmitter. What the firmware writes is recorded on the board as it would play:
+    board.i2s_log gets (t_ms, freq_hz, amplitude) whenever the sound changes (0, 0 for
+    silence), estimated from the samples: the frequency from sign changes, the amplitude from
+    the largest sample."""
+    TX = 0
+    RX = 1
+    MONO = 0
+    STEREO = 1
+
+    def __init__(self, id, sck=None, ws=None, sd=None, mode=0, bits=16, format=0, rate=8000,
+                 ibuf=4096):
+        self.rate = rate
+        self._last = b""
+        _b().i2s_cfg = {"id": id, "bits": bits, "format": format, "rate": rate, "ibuf": ibuf}
+
+    def write(self, buf):
+        data = bytes(buf)
+        if data == self._last:  # the same samples again: the same sound goes on
+            return len(data)
+        self._last = data
+        n = len(data) // 2
+        peak = 0
+        flips = 0
+        prev = 0
+        for i in range(n):
+            v = data[2 * i] | (data[2 * i + 1] << 8)
+            if v >= 0x8000:
+                v -= 0x10000
+            if abs(v) > peak:
+                peak = abs(v)
+            s = 1 if v > 0 else (-1 if v < 0 else 0)
+            if s and prev and s != prev:
+                flips += 1
+            if s:
+                prev = s
+        freq = (flips + 1) * self.rate // (2 * n) if peak and n else 0
+        b = _b()
+        log = b.i2s_log
+        if not log or log[-1][1] != freq or log[-1][2] != peak:
+            log.append((b.us // 1000, freq, peak))
+        return len(data)
+
+    def deinit(self):
+        pass
+
+
 class WDT:
     def __init__(self, id=0, timeout=5000):
         if timeout < 1000:

@@ -96,6 +96,8 @@ class Board:
         self.i2c = {}             # address -> device model (read(reg, n), write(reg, data))
         self.i2c_fault = ""       # "", "nack", "eio" or "stuck" (see machine.I2C._dev)
         self.i2c_errors = 0
+        self.i2s_cfg = None       # the I2S speaker's configuration, once the firmware made one
+        self.i2s_log = []         # (t_ms, freq_hz, amplitude) each time what it plays changes
         self.hung = False         # stuck in hang(): only a reset or power loss ends it
         self.timers = []          # running machine.Timer objects, stopped by a reset
         self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware
@@ -223,6 +225,8 @@ class Board:
             p.handler = None
             p.mode = -1
         self.pwm = {}
+        if self.i2s_log and self.i2s_log[-1][1]:  # a reset stops the I2S stream
+            self.i2s_log.append((self.us // 1000, 0, 0))
         for t in list(self.timers):
             t.deinit()
         self.timers = []

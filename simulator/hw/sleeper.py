@@ -183,3 +183,30 @@ class Sleeper:
         self._t_hr = t_hr
         self.seed = seed
         return reds, irs
+
+
+# -- Sleepers for smart-wake demonstrations: profiles whose lighter-sleep moments are known. --
+
+def steady_hr(min_since_start):
+    """A calm sleeper with no lighter-sleep moment: settling from 68 to 56 bpm, then steady.
+
+    No REM swings and no rise before waking, so a smart wake has nothing to find in it."""
+    return 68 - 12 * (1 - math.exp(-min_since_start / 35.0))
+
+
+def with_light_sleep(moments, base=steady_hr, rise=8.0, minutes=12.0):
+    """A profile: `base` plus a lighter-sleep episode at each of `moments` (minutes since the
+    simulation started): the rate climbs by `rise` bpm over two minutes, holds, and settles
+    back over the last two, `minutes` in all. The moments are the truth a smart wake should
+    find."""
+    moments = tuple(moments)
+
+    def profile(m):
+        v = base(m)
+        for s in moments:
+            d = m - s
+            if 0 <= d < minutes:
+                v += rise * min(1.0, d / 2.0, (minutes - d) / 2.0)
+        return v
+
+    return profile

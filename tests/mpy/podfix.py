@@ -213,18 +213,20 @@ def leave_scratch():
 
 def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None, board=None):
     """(board, app): the App built on `board` (made current) or on a new board; prog (a
-    program dict) is stored as program.json in the current folder first (enter_scratch), so
-    the App loads it as it boots."""
+    program dict) is stored as program.json first, so the App loads it as on the pod (the
+    validator imported for it and dropped again). Call enter_scratch() first."""
     if board is None:
         board = new_board(clock_s, sensor)
     simstate.current = board
     if prog is not None:
         import json
         with open("program.json", "w") as f:
-            f.write(json.dumps(prog))
+            json.dump(prog, f)
     from pod import app as podapp
     gc.collect()  # as pod.app.main() does: the imports' garbage gone before the App's objects
     a = podapp.App()
+    if prog is not None:
+        assert a.plan_src == "file", a.plan_src
     return board, a
 
 

@@ -231,3 +231,26 @@ def test_maths_stays_in_esp32_small_ints():
         light.level_to_u16(lvl)
     # a scheduled wake: (wake_at_s - clock_s) % 86400 * 1000 is at most a day in ms
     _small(86399 * 1000)
+
+
+def test_validator_is_freed_after_boot():
+    # app.load_files imports the store and the validator (about 9 KB here) and drops them:
+    # what stays is the plan and the settings (a Plan holds no reference into pod.program,
+    # so none of the module survives)
+    import sys
+
+    from pod import app, plan  # noqa: F401 - the small modules that stay, loaded first
+    podfix.enter_scratch()
+    try:
+        gc.collect()
+        before = gc.mem_alloc()
+        s, p, info, probs = app.load_files()
+        src = info[1]
+        s = probs = None
+        gc.collect()
+        kept = gc.mem_alloc() - before
+    finally:
+        podfix.leave_scratch()
+    assert src == 2 and p.wake_at_s == 7 * 3600
+    assert "pod.program" not in sys.modules and "pod.store" not in sys.modules
+    assert kept < 1024, kept

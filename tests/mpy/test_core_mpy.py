@@ -197,3 +197,36 @@ def test_scheduled_wake_comes_before_the_cap():
     r.until(core.AWAKE, 61 * MIN, ms=5000)
     assert r.pod.reason == core.R_SCHEDULED
     assert r.elapsed() < 60 * MIN
+
+
+def test_smart_wake_across_the_wrap_without_allocating():
+    # wind-down with noise, then a window of 10 min before the wake at 20 min: a heart-rate
+    # rise at 12 min wakes early, every step with the heap locked (and across the tick wrap)
+    import micropython
+    prog = {"version": 1, "wind_down": {"minutes": 1, "sound": "noise", "volume": 20},
+            "wake": {"after_min": 20, "window_min": 10, "sunrise_min": 15}}
+    r = Run(prog)
+    r.step(100, cmd=core.CMD_START)  # loads the smart-wake module: allowed to allocate
+    pod = r.pod
+    inp = r.inp
+    t = r.t
+    el = 100
+    quiet = 0
+    awake_at = -1
+    micropython.heap_lock()
+    try:
+        while el < 21 * MIN:
+            t = (t + 500) & MASK
+            el += 500
+            inp.bpm10 = 700 if 12 * MIN <= el < 22 * MIN else 560
+            out = pod.step(t, inp)
+            if pod.state == core.WIND_DOWN and out.tone == 0:
+                quiet += 1
+            if pod.state == core.AWAKE:
+                awake_at = el
+                break
+    finally:
+        micropython.heap_unlock()
+    assert quiet == 0  # the noise played all through the wind-down
+    assert pod.reason == core.R_SMART, (pod.reason, awake_at)
+    assert 14 * MIN <= awake_at <= 20 * MIN - 30000, awake_at

@@ -97,3 +97,37 @@ def test_plan_from_after_min_and_breathing():
     assert plan.night_level == 50
     assert plan.hr_hold_ms == 30000
     assert plan.nosig_ms == 10 * 60000  # default
+
+
+def test_wake_window_snooze_and_sound_choice():
+    p = {"version": 1,
+         "wind_down": {"sound": "noise"},
+         "wake": {"at": "06:45", "window_min": 30, "snooze_min": 5, "max_snoozes": 2}}
+    assert program.validate(p) == []
+    plan = program.load(p)
+    assert plan.window_ms == 30 * 60000
+    assert plan.snooze_ms == 5 * 60000 and plan.max_snoozes == 2
+    assert plan.wd_sound == program.SOUND_NOISE
+    plan = program.load(program.DEFAULT)  # version 1 without them: no window, no snooze
+    assert plan.window_ms == 0 and plan.max_snoozes == 0
+    assert plan.wd_sound == program.SOUND_TONE
+
+
+def test_new_fields_exact_errors():
+    p = _prog(wind_down={"sound": "rain"})
+    assert program.validate(p) == ["wind_down.sound: 'rain' is not one of tone, noise, none"]
+    p = _prog(wake={"after_min": 480, "window_min": 90})
+    assert program.validate(p) == ["wake.window_min: 90 is above the maximum 60"]
+    p = _prog(wake={"after_min": 30, "window_min": 30})
+    assert program.validate(p) == ["wake.window_min: 30 does not fit in a night of 30 min"]
+    p = _prog(wake={"after_min": 480, "max_snoozes": 9, "snooze_min": 0})
+    assert program.validate(p) == ["wake.snooze_min: 0 is below the minimum 1",
+                                   "wake.max_snoozes: 9 is above the maximum 5"]
+
+
+def test_safety_limits_cannot_be_set_by_a_program():
+    p = _prog(wake={"after_min": 480, "wake_brightness": 10})
+    assert program.validate(p) == [
+        "wake.wake_brightness: a safety limit, set only in the pod's settings"]
+    p = _prog(cap_min=1440)
+    assert program.validate(p) == ["cap_min: a safety limit, set only in the pod's settings"]
