@@ -13,6 +13,12 @@ if machine.RTC().memory() == b"PD\x00\x00\x00\x02\x96":
     machine.RTC().memory(b"PD\x00\x00\x00\x03\x97")  # main.py: stay at the REPL, this boot only
 else:
     machine.WDT(timeout=5000)
+    import micropython
+
+    # From here a 0x03 byte on the serial link is data, not Ctrl-C: line noise during the boot
+    # must not raise KeyboardInterrupt past main.py's handler (only the watchdog would end it:
+    # an alarm mid-night). Deploy tools get in through a maintenance boot, which skips this.
+    micropython.kbd_intr(-1)
 
     from pod import early
 

@@ -13,9 +13,16 @@ else:
 
         early.ensure_verdict()  # in case boot.py failed before giving it
         early.safe_mode_if_boot_loop()  # before the application is even imported
+        # the stored program and settings are read first, while the heap holds little else:
+        # the store and the validator are the biggest modules, and they are dropped after
+        import pod
+        from pod import files
+
+        loaded = files.load()
+        pod.forget("pod.files")
         from pod import app
 
-        app.main()
+        app.main(loaded)
     except Exception as e:  # noqa: BLE001 - every failure must end in a wake
         from pod import early
 

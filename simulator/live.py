@@ -26,7 +26,7 @@ from simulator.sim import SimPod, firmware_module, pixel
 from simulator.timeline import colour_name, display_rgb, duration, hhmmss
 
 SPEEDS = (1, 10, 60, 300, 1000, 3000, 10000)
-FAULT_KEYS = "1234567890-="  # one key per fault kind, in the order of faults.KINDS
+FAULT_KEYS = "1234567890-=[]"  # one key per fault kind, in the order of faults.KINDS
 SPARK = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 HISTORY = 60
 MAX_STEP_MS = 20 * 60000  # at most this much simulated time per frame, so keys stay responsive

@@ -145,14 +145,15 @@ def test_ctrl_c_bytes_do_not_interrupt_the_night():
 
 
 def test_without_kbd_intr_off_a_ctrl_c_byte_would_wake_the_sleeper(tmp_path):
-    """Why the application turns Ctrl-C off: otherwise one 0x03 byte of line noise raises
-    KeyboardInterrupt, which escapes main.py; only the watchdog ends that, mid-night: an alarm."""
+    """Why boot.py and the application turn Ctrl-C off: otherwise one 0x03 byte of line noise
+    raises KeyboardInterrupt, which escapes main.py; only the watchdog ends that, mid-night: an
+    alarm."""
     fw = tmp_path / "firmware"
     shutil.copytree(FIRMWARE_DIR, fw)
-    app = fw / "pod" / "app.py"
-    src = app.read_text()
-    assert "    micropython.kbd_intr(-1)\n" in src
-    app.write_text(src.replace("    micropython.kbd_intr(-1)\n", ""))
+    for f in (fw / "boot.py", fw / "pod" / "app.py"):
+        src = f.read_text()
+        assert "    micropython.kbd_intr(-1)\n" in src, f
+        f.write_text(src.replace("    micropython.kbd_intr(-1)\n", "    pass\n"))
     pod = SimPod(fw_dir=fw, start_clock="05:30")
     pod.press(START, 2600)
     pod.send(b"\x03", at_ms=ASLEEP)

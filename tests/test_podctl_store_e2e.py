@@ -1,23 +1,15 @@
 """podctl's program push/pull and logs pull against `pod-sim serve`, end to end through a pty.
 
-The pod side of `program ...` and `logs ...` is firmware/pod/linkfiles.py (the storage work);
-until that is merged these tests are skipped."""
+The pod side of `program ...` and `logs ...` is firmware/pod/linkfiles.py."""
 import json
 import os
 import re
 
 import pytest
+from podsim import Server
 
-from simulator import FIRMWARE_DIR
-
-if not (FIRMWARE_DIR / "pod" / "linkfiles.py").exists():
-    pytest.skip("firmware/pod/linkfiles.py (program/logs over the link) is not merged yet",
-                allow_module_level=True)
-
-from podsim import Server  # noqa: E402
-
-from host_tools import cli, podfiles  # noqa: E402
-from host_tools.transport import PodError, Transport, ValidationFailed  # noqa: E402
+from host_tools import cli, podfiles
+from host_tools.transport import PodError, Transport, ValidationFailed
 
 EARLY = {"version": 1, "name": "Early bird",
          "wind_down": {"minutes": 20, "kelvin_start": 2700, "kelvin_end": 1800,

@@ -1,16 +1,14 @@
 # The pod's application: builds the drivers from the board file, then runs a fixed-period
 # super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
-import binascii
 import gc
 import json
-import sys
 import time
 
 import machine
 import micropython
 from micropython import const
 
-from pod import board, core, hr
+from pod import board, core, forget, hr
 from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.link import Link
 from pod.marker import Marker
@@ -24,78 +22,6 @@ _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 _RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 _SOURCES = ("file", "previous", "default")
-
-
-def load_files():
-    """(settings dict, plan, program info, problems): the stored program if it passes its
-    checks, else the previous one, else the built-in default; settings validated, defaults for
-    anything wrong (pod.store). Never raises (but MemoryError). info = (file name or "",
-    source 0 file / 1 previous / 2 default, payload size, payload CRC32, program name).
-
-    The store and the validator are needed only here, each in turn, and their modules are
-    dropped again: on a small heap their bytecode is worth more as free memory for the night.
-    The plan is a pod.plan.Plan, a class with no code, so it keeps nothing of the validator."""
-    probs = []
-    s = {}
-    plan = None
-    src = -1
-    size = crc = 0
-    fname = ""
-    sleep = None
-    while plan is None:
-        src += 1
-        prog = None
-        if src < 2:
-            from pod import store
-            if src == 0:
-                store.recover()
-                s = store.load_settings(probs)
-            fname = store.PROGRAM if src == 0 else store.PREVIOUS
-            prog, size, crc = store.read_program(fname, probs)
-            _forget("pod.store")
-            if prog is None:
-                continue
-        else:
-            fname = ""
-        gc.collect()
-        from pod import program
-        try:
-            if prog is None:
-                prog = program.DEFAULT
-                d = json.dumps(prog).encode()  # what program info/read give for it
-                size = len(d)
-                crc = binascii.crc32(d)
-                d = None
-            errs = program.validate(prog)
-            if errs:
-                probs.append("%s: %s" % (fname, "; ".join(errs)))
-            else:
-                gc.collect()
-                plan = program.compile_plan(prog)
-                sleep = prog.get("sleep")
-        finally:
-            prog = None
-            _forget("pod.program")
-    gc.collect()
-    info = (fname, src, size, crc, plan.name)
-    if not isinstance(sleep, dict) or "hr_low" not in sleep:
-        plan.hr_low = s["hr_low"]  # the settings' band, unless the program has one
-    if not isinstance(sleep, dict) or "hr_high" not in sleep:
-        plan.hr_high = s["hr_high"]
-    return s, plan, info, probs
-
-
-def _forget(name):
-    """Unload a firmware module so the garbage collector can take its code back. Its globals
-    are emptied too: an object made by one of its classes (the plan) keeps that class and its
-    methods, but not every other function of the module through their shared globals."""
-    mod = sys.modules.pop(name, None)
-    if mod is not None:
-        mod.__dict__.clear()
-    pkg, _, leaf = name.rpartition(".")
-    parent = sys.modules.get(pkg)
-    if parent is not None and leaf in parent.__dict__:
-        delattr(parent, leaf)
 
 
 def core_settings(d):
@@ -153,8 +79,19 @@ class Heart:
         self.backoff = min(self.backoff * 2, _RETRY_MAX_MS)
 
 
+def load_files():
+    """pod.files.load(), the module dropped again afterwards."""
+    from pod import files
+    try:
+        return files.load()
+    finally:
+        forget("pod.files")
+
+
 class App:
-    def __init__(self):
+    def __init__(self, loaded=None):
+        """loaded: what pod.files.load() returned, if main.py read the files before importing
+        this module (as it does on the pod); else they are read here."""
         self.marker = Marker()
         m = self.marker
         alarm = bool(m.active and m.reason)
@@ -164,7 +101,8 @@ class App:
         self.reset_cause = _RESET_NAMES.get(machine.reset_cause(), "unknown")
         # the files first: their big temporary modules come and go before the long-lived
         # objects are made, which then fill the heap from below and leave one free run
-        settings, plan, self.prog, probs = load_files()
+        settings, plan, self.prog, probs = loaded or load_files()
+        loaded = None
         from pod.journal import Journal
         gc.collect()
         full = 255 if alarm else 0
@@ -291,7 +229,7 @@ class App:
             lfcommit.finish(self, job[0], job[1], job[2])
         except Exception:  # noqa: BLE001 - no heap to load it: the upload is dropped, no reply
             pass
-        _forget("pod.lfcommit")
+        forget("pod.lfcommit")
 
     def reload_plan(self):
         """Load the stored program now (after an upload; never mid-session). If the heap is
@@ -336,10 +274,9 @@ class App:
                   "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
 
 
-def main():
-    # From here a 0x03 byte on the serial link is data (a bad_json reply), not Ctrl-C: line
-    # noise must not raise KeyboardInterrupt into the loop, which only the watchdog would end
-    # (an alarm mid-night). Deploy tools get in through the `maintenance` command instead.
+def main(loaded=None):
+    # Ctrl-C off, as boot.py already did (kept here in case an older boot.py is on the board):
+    # a 0x03 byte on the serial link is data (a bad_json reply), not a KeyboardInterrupt.
     micropython.kbd_intr(-1)
     gc.collect()  # the imports' garbage gone before the long-lived objects: less fragmentation
-    App().run()
+    App(loaded).run()

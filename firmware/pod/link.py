@@ -23,7 +23,7 @@ import sys
 import machine
 from micropython import const
 
-from pod import VERSION, core
+from pod import VERSION, core, forget
 
 PROTOCOL = const(1)
 MAX_LINE = const(256)     # bytes in a request line, without the newline
@@ -150,10 +150,7 @@ class Link:
             except Exception:  # noqa: BLE001 - a failed command must not stop the loop
                 _err(rid, "failed", "the pod could not carry out " + cmd)
             finally:  # rarely used: its code goes back to the heap
-                sys.modules.pop("pod.linkctl", None)
-                pkg = sys.modules.get("pod")
-                if pkg is not None and "linkctl" in pkg.__dict__:
-                    delattr(pkg, "linkctl")
+                forget("pod.linkctl")
         elif cmd in ("program", "logs", "config"):
             try:
                 from pod import linkfiles  # storage commands (issue 7): loaded only when used

@@ -5,7 +5,8 @@
 # next tick), logs and config in pod.lfops: a request never has more than it needs in the heap.
 import binascii
 import json
-import sys
+
+from pod import forget
 
 
 def ok(rid, body=""):
@@ -34,14 +35,6 @@ def read(rid, name, req, end=1 << 24):
     ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(data).decode().strip()))
 
 
-def forget(leaf):
-    """Unload pod.<leaf> so the garbage collector can take its code back (as app._forget)."""
-    sys.modules.pop("pod." + leaf, None)
-    pkg = sys.modules.get("pod")
-    if pkg is not None and leaf in pkg.__dict__:
-        delattr(pkg, leaf)
-
-
 def handle(link, rid, req):
     """Answer one program/logs/config request (a dict). Never raises: a failure is a reply."""
     try:
@@ -66,4 +59,4 @@ def handle(link, rid, req):
             pass
     finally:
         for m in ("lfup", "lfcommit", "lfops", "store", "program", "linkfiles"):
-            forget(m)
+            forget("pod." + m)

@@ -159,7 +159,7 @@ def compile_plan(prog):
     """A program that passed validate() reduced to integers (ms, permille, K, bpm) for the core.
 
     The object is a pod.plan.Plan, a class with no code: it holds no reference back into this
-    module, so once app.load_files drops the validator, all of it is freed."""
+    module, so once pod.files.load drops the validator, all of it is freed."""
     g = _int
     plan = Plan()
     plan.name = prog.get("name", "")

@@ -1,6 +1,6 @@
 # Crash-safe files on the pod's flash: the sleep program (current and previous) and the
 # settings. Loaded at boot and by the serial link's program/config commands, then dropped from
-# the heap again (see app._forget): nothing here runs in the night's loop.
+# the heap again (see pod.forget): nothing here runs in the night's loop.
 #
 # A file written here ends in a seal line: b"\n#pod1 <payload size> <payload CRC32 hex>\n".
 # The payload before it is plain JSON. A file without a seal (copied by hand) is still read,

@@ -71,6 +71,9 @@ def _teardown():
     for k in list(sys.modules):
         if k == "pod" or k.startswith("pod."):
             del sys.modules[k]
+    # and the board that ran it lets go of that App (its pins' handlers hold it, and through
+    # it the old copy of every firmware module): one firmware in the heap at a time, as on a pod
+    podfix.simstate.current = None
     gc.collect()
 
 
@@ -234,7 +237,7 @@ def test_maths_stays_in_esp32_small_ints():
 
 
 def test_validator_is_freed_after_boot():
-    # app.load_files imports the store and the validator (about 9 KB here) and drops them:
+    # pod.files.load (app.load_files) imports the store and the validator (about 9 KB here) and drops them:
     # what stays is the plan and the settings (a Plan holds no reference into pod.program,
     # so none of the module survives)
     import sys
@@ -244,9 +247,10 @@ def test_validator_is_freed_after_boot():
     try:
         gc.collect()
         before = gc.mem_alloc()
-        s, p, info, probs = app.load_files()
-        src = info[1]
-        s = probs = None
+        loaded = app.load_files()
+        p = loaded[1]
+        src = loaded[2][1]
+        loaded = None
         gc.collect()
         kept = gc.mem_alloc() - before
     finally:

@@ -1,0 +1,67 @@
+# The stored program and settings, read once at boot (main.py calls load() before the rest
+# of the firmware is imported, so the store and the validator have the heap to themselves) and
+# again after a program upload (App.reload_plan). Dropped from the heap after each use.
+import binascii
+import gc
+import json
+
+from pod import forget
+
+
+def load():
+    """(settings dict, plan, program info, problems): the stored program if it passes its
+    checks, else the previous one, else the built-in default; settings validated, defaults for
+    anything wrong (pod.store). Never raises (but MemoryError). info = (file name or "",
+    source 0 file / 1 previous / 2 default, payload size, payload CRC32, program name).
+
+    The store and the validator are needed only here, each in turn, and their modules are
+    dropped again: on a small heap their bytecode is worth more as free memory for the night.
+    The plan is a pod.plan.Plan, a class with no code, so it keeps nothing of the validator."""
+    probs = []
+    s = {}
+    plan = None
+    src = -1
+    size = crc = 0
+    fname = ""
+    sleep = None
+    while plan is None:
+        src += 1
+        prog = None
+        if src < 2:
+            from pod import store
+            if src == 0:
+                store.recover()
+                s = store.load_settings(probs)
+            fname = store.PROGRAM if src == 0 else store.PREVIOUS
+            prog, size, crc = store.read_program(fname, probs)
+            forget("pod.store")
+            if prog is None:
+                continue
+        else:
+            fname = ""
+        gc.collect()
+        from pod import program
+        try:
+            if prog is None:
+                prog = program.DEFAULT
+                d = json.dumps(prog).encode()  # what program info/read give for it
+                size = len(d)
+                crc = binascii.crc32(d)
+                d = None
+            errs = program.validate(prog)
+            if errs:
+                probs.append("%s: %s" % (fname, "; ".join(errs)))
+            else:
+                gc.collect()
+                plan = program.compile_plan(prog)
+                sleep = prog.get("sleep")
+        finally:
+            prog = None
+            forget("pod.program")
+    gc.collect()
+    info = (fname, src, size, crc, plan.name)
+    if not isinstance(sleep, dict) or "hr_low" not in sleep:
+        plan.hr_low = s["hr_low"]  # the settings' band, unless the program has one
+    if not isinstance(sleep, dict) or "hr_high" not in sleep:
+        plan.hr_high = s["hr_high"]
+    return s, plan, info, probs
