@@ -15,11 +15,14 @@ else:
         early.safe_mode_if_boot_loop()  # before the application is even imported
         # the stored program and settings are read first, while the heap holds little else:
         # the store and the validator are the biggest modules, and they are dropped after
+        import gc
+
         import pod
         from pod import files
 
         loaded = files.load()
         pod.forget("pod.files")
+        gc.collect()  # their code gone before the rest is imported into the room it leaves
         from pod import app
 
         app.main(loaded)

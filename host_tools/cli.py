@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from host_tools import deploy as dep
-from host_tools import podfiles
+from host_tools import journal, podfiles
 from host_tools.transport import (
     CommandFailed,
     NotAnswering,
@@ -291,41 +291,19 @@ def cmd_program_pull(a: argparse.Namespace) -> int:
     return 0
 
 
-def decode_logs(out: Path, paths: list[Path]) -> str | None:
-    """Decode pulled journal files with host_tools.journal (the storage work) when it is there:
-    JSON lines and CSV beside the raw files, and a summary to print. Uses
-    journal.decode_files(paths, out) -> summary if it exists, else journal.decode(bytes) ->
-    (records, problems) per file with journal.summary / journal.to_csv when present. Returns
-    the summary text, or None when there is no decoder (the raw files are kept either way)."""
-    try:
-        from host_tools import journal  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        whole = getattr(journal, "decode_files", None)
-        if whole is not None:
-            return str(whole(paths, out))
-        decode = getattr(journal, "decode", None)
-        if decode is None:
-            return None
-        records: list = []
-        problems: list = []
-        for p in paths:
-            recs, probs = decode(p.read_bytes())
-            records += recs
-            problems += ["%s: %s" % (p.name, x) for x in probs]
-        as_dict = [r if isinstance(r, dict) else getattr(r, "__dict__", {"record": str(r)}) for r in records]
-        (out / "journal.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in as_dict))
-        to_csv = getattr(journal, "to_csv", None)
-        if to_csv is not None:
-            (out / "journal.csv").write_text(to_csv(records))
-        summary = getattr(journal, "summary", None)
-        text = str(summary(records)) if summary is not None else "%d records" % len(records)
-        if problems:
-            text += "\n%d problem(s):\n  %s" % (len(problems), "\n  ".join(map(str, problems)))
-        return text
-    except Exception as e:  # noqa: BLE001 - a decoder failure must not lose the pulled files
-        return "could not decode the journal (%s: %s); the raw files are kept" % (type(e).__name__, e)
+def decode_logs(out: Path, paths: list[Path]) -> str:
+    """Decode pulled journal files (host_tools.journal) into journal.jsonl and journal.csv
+    beside the raw files; returns the night's summary, with any damaged spans listed (they are
+    reported and skipped, never trusted)."""
+    records, problems = journal.decode_files([(p.name, p.read_bytes()) for p in paths])
+    (out / "journal.jsonl").write_text(journal.to_jsonl(records))
+    (out / "journal.csv").write_text(journal.to_csv(records))
+    text = "%d record(s) -> %s, %s\n%s" % (
+        len(records), out / "journal.jsonl", out / "journal.csv",
+        journal.format_summary(journal.summary(records)))
+    if problems:
+        text += "\n%d damaged span(s), skipped:\n  %s" % (len(problems), "\n  ".join(problems))
+    return text
 
 
 def cmd_logs_pull(a: argparse.Namespace) -> int:
@@ -334,11 +312,7 @@ def cmd_logs_pull(a: argparse.Namespace) -> int:
         paths = podfiles.pull_logs(t, out, lambda n, d, tot: _bar("reading " + n)(d, tot))
     total = sum(p.stat().st_size for p in paths)
     print("logs pull: %d file(s), %d bytes, saved raw in %s" % (len(paths), total, out))
-    summary = decode_logs(out, paths)
-    if summary:
-        print(summary)
-    elif paths:
-        print("(no journal decoder here yet: the raw files are kept as the pod stores them)")
+    print(decode_logs(out, paths))
     return 0
 
 

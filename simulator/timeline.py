@@ -233,7 +233,13 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
     for r in res.resets:
         add(at(r["t_ms"]), r["t_ms"], "reset: %s" % r["cause"])
     for w in res.wakes:
-        add(at(w.trigger_ms), w.trigger_ms, wake_note(w))
+        i = at(w.trigger_ms)
+        # a sample taken at the trigger's very ms shows the state the pod is leaving: the note
+        # goes with the change in the next sample
+        if (i + 1 < len(samples) and times[i] == w.trigger_ms
+                and samples[i + 1].state != samples[i].state):
+            i += 1
+        add(i, w.trigger_ms, wake_note(w))
     prev_state = None
     for e in res.events:  # a smart wake under way in the sunrise: the state does not change
         if e.get("state") == "WAKE_RAMP" and e.get("reason") == "smart" and prev_state == "WAKE_RAMP":

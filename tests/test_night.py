@@ -46,6 +46,11 @@ def test_default_night_wakes_at_seven_with_a_sunrise_from_six_thirty(default_nig
     assert abs(clock(wake.trigger_ms) - (6 * 3600 + 30 * 60)) <= 2  # sunrise starts 06:30
     assert abs(clock(wake.lit_ms) - 7 * 3600) <= 2                   # full light at 07:00
     assert abs(clock(wake.sound_ms) - (6 * 3600 + 50 * 60)) <= 2     # sound 10 min before
+    # to the loop tick: between its once-a-second RTC reads the pod counts the clock on with
+    # ticks_ms, milliseconds included, so the night's start is timed to the tick, not the second
+    ramp = next(e for e in res.events if e.get("state") == "WAKE_RAMP")
+    sunrise_ms = (6 * 3600 + 30 * 60 - res.start_clock_s) % 86400 * 1000
+    assert sunrise_ms - 100 <= ramp["sim_ms"] <= sunrise_ms + 200
 
 
 def test_the_room_is_dark_and_quiet_while_asleep(default_night):

@@ -74,3 +74,9 @@ def test_logs_pull_saves_every_journal_file(server, tmp_path, capsys):
     assert set(f["name"] for f in listed) <= set(names)
     for f in listed:
         assert os.path.getsize(out / f["name"]) >= f["size"]  # the journal may grow meanwhile
+    # decoded beside the raw files: the session the pod just had, and a summary on screen
+    recs = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
+    assert [r["type"] for r in recs][:1] == ["boot"] and "session" in [r["type"] for r in recs]
+    csv_head = (out / "journal.csv").read_text().splitlines()[0]
+    assert csv_head.startswith("file,offset,t,time,type,"), csv_head
+    assert "Night:" in said and "Time asleep:" in said, said

@@ -2,6 +2,7 @@
 # super-loop: read inputs, step the core, apply outputs, feed the watchdog when healthy.
 import gc
 import json
+import os
 import time
 
 import machine
@@ -22,7 +23,6 @@ _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 _RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 _SOURCES = ("file", "previous", "default")
-
 
 def core_settings(d):
     return core.Settings(d["wake_level"], d["cap_min"] * 60000)
@@ -80,7 +80,7 @@ class Heart:
 
 
 def load_files():
-    """pod.files.load(), the module dropped again afterwards."""
+    """pod.files.load(), the module dropped again afterwards (also used by pod.lfcommit)."""
     from pod import files
     try:
         return files.load()
@@ -115,6 +115,7 @@ class App:
                           freq=board.I2C_FREQ)
         self.heart = Heart(i2c, now)
         self.rtc = machine.RTC()
+        self.read_clock(now)
         self.plan_src = _SOURCES[self.prog[1]]
         self.plan_stale = False  # a new program waits for the end of the session
         self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
@@ -142,13 +143,20 @@ class App:
         self.overruns = 0
         self._event("boot")
 
-    def clock_s(self):
-        """Seconds since midnight, or -1 while the clock has not been set: an ESP32 starts at
-        2000-01-01 after power-on, and a wake "at" a time of day must not trust that."""
+    def read_clock(self, now):
+        """Read the RTC (once a second: it makes a tuple). Until the next read, tick() counts
+        on from it with ticks_ms, so a night started between reads is timed from the clock to
+        the tick, not from a reading up to a second old. clock_ms is -1 while the clock has not
+        been set: an ESP32 starts at 2000-01-01 after power-on, and a wake "at" a time of day
+        must not trust that."""
         dt = self.rtc.datetime()
+        self.t_clock = now
         if dt[0] < 2024:
-            return -1
-        return dt[4] * 3600 + dt[5] * 60 + dt[6]
+            self.clock_ms = -1
+        else:
+            sub = dt[7]  # microseconds on the ESP32
+            self.clock_ms = (dt[4] * 3600 + dt[5] * 60 + dt[6]) * 1000 + (
+                sub // 1000 if 0 <= sub < 1000000 else 0)
 
     def run(self):
         nxt = time.ticks_ms()
@@ -167,6 +175,13 @@ class App:
         b = self.button
         inp.press = b.take()
         inp.held_ms = b.held_ms(now)
+        c = self.clock_ms
+        if c >= 0:
+            c += time.ticks_diff(now, self.t_clock)
+            inp.clock_s = c // 1000 % 86400
+            inp.clock_sub = c % 1000
+        else:
+            inp.clock_s = -1
         self.heart.poll(now, inp)
         self.link.poll(now, inp)
         out = self.pod.step(now, inp)
@@ -178,14 +193,14 @@ class App:
             self._state_changed(now)
         self.link.done(out.cmd_ok, self.pod.state)
         if self.job is not None:
-            self._job()
+            self._commit(False)
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
         self.ticks += 1
         if time.ticks_diff(now, self.t_tel) >= _TEL_MS:
             self.t_tel = now
-            inp.clock_s = self.clock_s()
+            self.read_clock(now)
             self.telemetry(now)
             self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
@@ -216,41 +231,26 @@ class App:
         self._event("state")
         self.journal.state(self, now, st)
         if not active and self.plan_stale:
-            self.reload_plan()
+            self._commit(True)
 
-    def _job(self):
-        """The heavy step of a program commit, run with none of the link's code loaded."""
+    def _commit(self, reload):
+        """A program commit's heavy step (reload False), or loading the committed program into
+        the core (reload True; never mid-session): pod.lfcommit, loaded for the call only."""
         job = self.job
         self.job = None
-        if job is None:
-            return
         try:
             from pod import lfcommit
-            lfcommit.finish(self, job[0], job[1], job[2])
-        except Exception:  # noqa: BLE001 - no heap to load it: the upload is dropped, no reply
-            pass
+            if reload:
+                lfcommit.reload_plan(self)
+            elif job is not None:
+                lfcommit.finish(self, job[0], job[1], job[2])
+        except Exception:  # noqa: BLE001 - no heap even to load it: the upload is dropped
+            if not reload:  # (no reply: there is no heap for one); a reload is tried again
+                try:        # at the next change of state
+                    os.remove("program.tmp")  # pod.lfcommit.TEMP
+                except OSError:
+                    pass
         forget("pod.lfcommit")
-
-    def reload_plan(self):
-        """Load the stored program now (after an upload; never mid-session). If the heap is
-        too fragmented to load the validator beside the running firmware, the pod restarts
-        itself as soon as it is idle (a deliberate reset, lights off anyway) to load it."""
-        try:
-            _, plan, self.prog, probs = load_files()
-        except MemoryError:
-            if self.pod.state == core.IDLE:
-                self.journal.fault(0, "program: restarting to load the new program")
-                m = self.marker
-                m.deliberate = 1
-                m.save()
-                machine.reset()
-            return  # plan_stale stays: tried again at the next state change
-        self.plan_src = _SOURCES[self.prog[1]]
-        self.plan_stale = False
-        self.pod.plan = plan
-        self.heart.est.set_band(plan.hr_low, plan.hr_high)
-        for p in probs:
-            self.journal.fault(0, p)
 
     def _event(self, kind, msg=None):
         pod = self.pod

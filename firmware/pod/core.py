@@ -83,6 +83,7 @@ class In:
         self.contact = False
         self.sensor_ok = False
         self.clock_s = -1    # seconds since midnight, -1 when the clock is not set
+        self.clock_sub = 0   # and milliseconds into that second (0..999)
 
 
 class Out:
@@ -144,11 +145,11 @@ class Pod:
         self.silenced = reason != R_SCHEDULED and reason != R_SMART
         self._to(AWAKE, now, reason)
 
-    def start(self, now, clock_s):
+    def start(self, now, clock_s, sub_ms=0):
         p = self.plan
         target = p.wake_after_ms
         if p.wake_at_s >= 0 and clock_s >= 0:
-            target = ((p.wake_at_s - clock_s) % _DAY_S) * 1000
+            target = max(0, ((p.wake_at_s - clock_s) % _DAY_S) * 1000 - sub_ms)
         # A scheduled wake always comes before the cap.
         target = min(target, self.settings.cap_ms - 60000)
         self.wake_target = target
@@ -208,7 +209,7 @@ class Pod:
                 self.silenced = True
                 self._to(AWAKE, now, R_NONE)
             elif o == IDLE and st == AWAKE:
-                self.start(now, inp.clock_s)
+                self.start(now, inp.clock_s, inp.clock_sub)
             elif o == AWAKE and (st == AWAKE or self.snooze_end >= 0):
                 self.stop(now)  # held on from a tap that snoozed: switch off all the same
 
@@ -245,7 +246,7 @@ class Pod:
         if c == CMD_START:
             if in_session(st):  # restarting would restart the cap's clock too
                 return False
-            self.start(now, inp.clock_s)
+            self.start(now, inp.clock_s, inp.clock_sub)
             return True
         if c == CMD_STOP:
             self.stop(now)

@@ -1,6 +1,6 @@
 # The stored program and settings, read once at boot (main.py calls load() before the rest
 # of the firmware is imported, so the store and the validator have the heap to themselves) and
-# again after a program upload (App.reload_plan). Dropped from the heap after each use.
+# again after a program upload (pod.lfcommit.reload_plan). Dropped from the heap after each use.
 import binascii
 import gc
 import json

@@ -2,7 +2,7 @@
 # The heap beside a running night cannot hold the link code, the validator and the store at
 # once, so the work comes in steps:
 #   commit() (in the request, from pod.linkfiles): the size and CRC32 streamed from flash;
-#   finish() (run by the App from its loop on the next tick, with no link code loaded, or at
+#   finish() (run by the App from its loop on the next tick (App._commit), with no link code loaded, or at
 #   once when there is no App): JSON parsed from the file and validated (pod.program, then
 #   unloaded), then the file sealed and renamed into place (pod.store.replace), then the reply.
 # A reset between the steps leaves an unsealed program.tmp: the next boot deletes it.
@@ -10,7 +10,8 @@ import binascii
 import gc
 import json
 import os
-import sys
+
+from pod import forget
 
 TEMP = "program.tmp"  # pod.store.TEMP
 
@@ -22,13 +23,6 @@ def _reply(rid, body):
 def _err(rid, code, message, extra=""):
     _reply(rid, '"ok":false,"error":{"code":"%s","message":%s}%s' % (
         code, json.dumps(message), extra))
-
-
-def _drop(leaf):
-    sys.modules.pop("pod." + leaf, None)
-    pkg = sys.modules.get("pod")
-    if pkg is not None and leaf in pkg.__dict__:
-        delattr(pkg, leaf)
 
 
 def _remove_temp():
@@ -82,8 +76,8 @@ def finish(app, rid, size, crc):
             pass
     finally:
         _remove_temp()  # left only if the commit failed
-        _drop("program")
-        _drop("store")
+        forget("pod.program")
+        forget("pod.store")
 
 
 def _finish(app, rid, size, crc):
@@ -97,7 +91,7 @@ def _finish(app, rid, size, crc):
     errs = ["program: not valid JSON"] if prog is None else program.validate(prog)
     name = prog.get("name", "") if isinstance(prog, dict) and not errs else ""
     prog = program = None
-    _drop("program")
+    forget("pod.program")
     gc.collect()
     if errs:
         _err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
@@ -107,7 +101,7 @@ def _finish(app, rid, size, crc):
         f.write(b"%s%d %08x\n" % (store.SEAL, size, crc))
     store.replace(TEMP, store.PROGRAM, size, crc, store.PREVIOUS)
     store = None
-    _drop("store")
+    forget("pod.store")
     _reply(rid, '"ok":true,"name":%s' % json.dumps(name))
     if app is not None:
         # the next night runs it, never this one
@@ -115,4 +109,28 @@ def _finish(app, rid, size, crc):
         app.plan_stale = True
         st = app.pod.state
         if st == 0 or st == 4:  # IDLE or AWAKE: no night under way (pod.core)
-            app.reload_plan()
+            reload_plan(app)
+
+
+def reload_plan(app):
+    """Put the stored program into the core (after an upload; never mid-session). If the heap
+    cannot hold the store and the validator beside the running firmware, a pod that is idle
+    restarts (a deliberate reset, its lights off anyway) and loads the program at boot;
+    otherwise plan_stale stays and the App tries again at the next change of state."""
+    from pod.app import _SOURCES, load_files
+    try:
+        _, plan, app.prog, probs = load_files()
+    except MemoryError:
+        if app.pod.state == 0:  # IDLE
+            m = app.marker
+            m.deliberate = 1
+            m.save()
+            import machine
+            machine.reset()
+        return
+    app.plan_src = _SOURCES[app.prog[1]]
+    app.plan_stale = False
+    app.pod.plan = plan
+    app.heart.est.set_band(plan.hr_low, plan.hr_high)
+    for p in probs:
+        app.journal.fault(0, p)

@@ -266,7 +266,9 @@ class RTC:
             days = s // 86400
             y, m, d = simstate.civil_from_days(days + simstate.EPOCH_2000_DAYS)
             r = s % 86400
-            return (y, m, d, (days + 5) % 7, r // 3600, (r // 60) % 60, r % 60, 0)
+            # the last field: microseconds into the second, as the ESP32 port gives them
+            sub = (b.us - b.rtc_set_us) % 1000000
+            return (y, m, d, (days + 5) % 7, r // 3600, (r // 60) % 60, r % 60, sub)
         days = simstate.days_from_civil(dt[0], dt[1], dt[2]) - simstate.EPOCH_2000_DAYS
         b.rtc_set(days * 86400 + dt[4] * 3600 + dt[5] * 60 + dt[6])
         return None
