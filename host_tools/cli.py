@@ -316,6 +316,34 @@ def cmd_logs_pull(a: argparse.Namespace) -> int:
     return 0
 
 
+def _show_config(a: argparse.Namespace, cfg: dict, head: str) -> None:
+    if a.json:
+        print(json.dumps(cfg))
+    else:
+        print(head)
+        for k, v in cfg.items():
+            print("  %-10s %s" % (k, json.dumps(v)))
+
+
+def cmd_config_get(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        cfg = podfiles.get_config(t)
+    _show_config(a, cfg, "config: the pod's settings")
+    return 0
+
+
+def cmd_config_set(a: argparse.Namespace) -> int:
+    changes = podfiles.parse_settings(a.pairs)
+    errs = podfiles.check_settings(changes)  # before looking for a pod
+    if errs:
+        raise ValidationFailed("the settings change", errs)
+    with _connect(a) as t:
+        cfg = podfiles.set_config(t, changes)
+    _show_config(a, cfg, "config set: stored on the pod (%s); the light level and the cap apply "
+                 "at once, the heart-rate band with the next program" % ", ".join(sorted(changes)))
+    return 0
+
+
 # -- flash and deploy -----------------------------------------------------------------------
 def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
     try:
@@ -461,6 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = lgs.add_parser("pull", parents=[common], help="copy the journal files and decode them")
     c.add_argument("--out", required=True, help="folder for the files")
     c.set_defaults(fn=cmd_logs_pull)
+    cf = sub.add_parser("config", help="the pod's settings: get, set KEY=VALUE ...")
+    cfs = cf.add_subparsers(dest="op", required=True)
+    c = cfs.add_parser("get", parents=[common], help="print the pod's settings")
+    c.set_defaults(fn=cmd_config_get)
+    c = cfs.add_parser("set", parents=[common], help="change settings, e.g. wake_level=650 "
+                       "(pod_name, wake_level 300..1000, cap_min 60..720, hr_low, hr_high)")
+    c.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    c.set_defaults(fn=cmd_config_set)
     d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
     d.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     d.add_argument("--build", default="build/deploy", help="build folder (default build/deploy)")

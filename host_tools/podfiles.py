@@ -151,3 +151,54 @@ def pull_logs(t: Transport, out_dir: str | Path, progress: Callable[[str, int, i
         p.write_bytes(data)
         paths.append(p)
     return paths
+
+
+# -- settings -------------------------------------------------------------------------------
+def parse_settings(pairs: list[str]) -> dict:
+    """KEY=VALUE words as a partial settings dict: a value that reads as a JSON number (or
+    true/false/null, for the pod to refuse) is that, anything else is text."""
+    out: dict = {}
+    for p in pairs:
+        key, eq, text = p.partition("=")
+        if not eq or not key.strip():
+            raise ValidationFailed("the settings change", ["%s: give KEY=VALUE" % p])
+        try:
+            value = json.loads(text)
+            if isinstance(value, (list, dict)):
+                value = text
+        except ValueError:
+            value = text
+        out[key.strip()] = value
+    return out
+
+
+def check_settings(changes: dict) -> list[str]:
+    """The firmware's own settings rules (firmware/pod/store.py check_settings), run here."""
+    from simulator.sim import firmware_module
+    return list(firmware_module("pod.store").check_settings(changes))
+
+
+def get_config(t: Transport) -> dict:
+    cfg = t.request("config", op="get").get("config")
+    if not isinstance(cfg, dict):
+        raise PodError("the pod's config reply has no settings: is the firmware up to date?")
+    return cfg
+
+
+def set_config(t: Transport, changes: dict) -> dict:
+    """Change some settings (checked here, then again on the pod); returns all of them."""
+    errs = check_settings(changes)
+    if errs:
+        raise ValidationFailed("the settings change", errs)
+    try:
+        cfg = t.request("config", op="set", config=changes).get("config")
+    except CommandFailed as e:
+        if e.code == "invalid":
+            errs = e.reply.get("errors")
+            raise ValidationFailed("the settings change (checked on the pod)",
+                                   [str(x) for x in errs] if isinstance(errs, list) and errs
+                                   else [e.pod_message]) from None
+        raise
+    if not isinstance(cfg, dict):
+        raise PodError("the pod's config reply has no settings: is the firmware up to date?")
+    return cfg

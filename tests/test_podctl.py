@@ -315,6 +315,25 @@ def test_program_check_gives_the_validators_errors_and_exit_1(tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("path", sorted((FIRMWARE_DIR.parent / "programs").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_program_check_passes_every_example_program(path, capsys):
+    assert cli.main(["program", "check", str(path)]) == 0
+    assert "a valid sleep program" in capsys.readouterr().out
+
+
+def test_program_check_lists_each_error_as_path_and_reason(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "name": "x", "wake": {"at": "25:00", "bogus": 1},
+                               "wind_down": {"kelvin_start": 900}}))
+    assert cli.main(["program", "check", str(bad)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "podctl: %s is not valid:" % bad
+    assert sorted(x.strip() for x in err[1:]) == [
+        "wake.at: '25:00' is not a clock time HH:MM", "wake.bogus: unknown key",
+        "wind_down.kelvin_start: 900 is below the minimum 1000"]
+
+
 # -- monitor --------------------------------------------------------------------------------
 def test_monitor_says_when_the_pod_goes_quiet_and_when_it_speaks_again():
     m = cli.Monitor(quiet_s=3)
