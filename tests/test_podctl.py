@@ -360,3 +360,30 @@ def test_monitor_live_view_shows_the_telemetry_and_the_silence():
     text = con.export_text()
     assert "ALARM  (hr_low)" in text and "38.5 bpm" in text and "880 Hz" in text
     assert "last reset: watchdog" in text and "pod quiet for" in text
+
+
+# -- host and firmware agree ----------------------------------------------------------------
+def test_host_limits_are_the_firmwares():
+    from simulator.sim import firmware_module
+    assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
+    assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
+    assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
+    assert podfiles.MAX_PROGRAM == firmware_module("pod.store").MAX_PROGRAM
+
+
+def test_every_request_podctl_retries_is_one_the_pod_answers():
+    from storagekit import Host
+
+    from simulator.sim import SimPod
+    pod = SimPod()
+    pod.advance(2000)
+    host = Host(pod)
+    name = host.call(cmd="logs", op="list")["files"][0]["name"]
+    fields = {"program:read": {"off": 0, "n": 8}, "logs:read": {"name": name, "off": 0, "n": 8}}
+    for key in sorted(transport.SAFE_TO_RETRY):
+        cmd, _, op = key.partition(":")
+        req = dict({"op": op} if op else {"op": "get"} if cmd == "time" else {},
+                   **fields.get(key, {}))
+        r = host.call(cmd=cmd, **req)
+        assert r["ok"], (key, r)
+    pod.close()
