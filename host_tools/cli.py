@@ -37,6 +37,15 @@ def _port(a: argparse.Namespace) -> str | None:
     return a.port or os.environ.get("PODCTL_PORT") or None
 
 
+def _port_or_find(a: argparse.Namespace) -> str:
+    """The port given, else the one likely pod (a placeholder for --dry-run)."""
+    port = _port(a)
+    if port is None:
+        from host_tools.transport import find_port
+        port = "PORT" if a.dry_run else find_port()
+    return port
+
+
 def _connect(a: argparse.Namespace, **kw) -> Transport:
     return Transport.connect(_port(a), timeout=a.timeout, **kw)
 
@@ -358,10 +367,7 @@ def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
 
 
 def cmd_flash(a: argparse.Namespace) -> int:
-    port = _port(a)
-    if port is None:
-        from host_tools.transport import find_port
-        port = "PORT" if a.dry_run else find_port()
+    port = _port_or_find(a)
     try:
         cmds = dep.flash_commands(port, a.firmware, a.chip)
     except ValueError as e:
@@ -381,10 +387,7 @@ def cmd_flash(a: argparse.Namespace) -> int:
 
 
 def cmd_deploy(a: argparse.Namespace) -> int:
-    port = _port(a)
-    if port is None:
-        from host_tools.transport import find_port
-        port = "PORT" if a.dry_run else find_port()
+    port = _port_or_find(a)
     build = Path(a.build)
     compile_cmds = dep.compile_commands(build)
     names = [str(dep.target_name(r)) for r in dep.firmware_files()]

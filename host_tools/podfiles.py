@@ -45,6 +45,14 @@ def validate_program(prog: object) -> list[str]:
     return list(firmware_module("pod.program").validate(prog))
 
 
+def _raise_if_invalid(e: CommandFailed, what: str) -> None:
+    """The pod's "invalid" refusal as ValidationFailed, with its "errors" list (path: reason)."""
+    if e.code == "invalid":
+        errs = e.reply.get("errors")
+        raise ValidationFailed(what, [str(x) for x in errs] if isinstance(errs, list) and errs
+                               else [e.pod_message]) from None
+
+
 def load_program_file(path: str | Path) -> tuple[dict, bytes]:
     """Read, parse and validate a program file; returns it and the bytes to upload (compact
     JSON: the link carries about 600 bytes a second). ValidationFailed with precise errors."""
@@ -87,11 +95,7 @@ def push_program(t: Transport, data: bytes, progress: Progress | None = None,
         try:
             return t.request("program", op="commit", timeout=max(t.timeout, 5.0))
         except CommandFailed as e:
-            if e.code == "invalid":
-                errs = e.reply.get("errors")
-                raise ValidationFailed("the program (checked on the pod)",
-                                       [str(x) for x in errs] if isinstance(errs, list) and errs
-                                       else [e.pod_message]) from None
+            _raise_if_invalid(e, "the program (checked on the pod)")
             if e.code == "crc_mismatch":
                 raise PodError("the upload arrived damaged (CRC32 mismatch); the pod kept its "
                                "program. Try again; if it repeats, try another USB cable") from None
@@ -193,11 +197,7 @@ def set_config(t: Transport, changes: dict) -> dict:
     try:
         cfg = t.request("config", op="set", config=changes).get("config")
     except CommandFailed as e:
-        if e.code == "invalid":
-            errs = e.reply.get("errors")
-            raise ValidationFailed("the settings change (checked on the pod)",
-                                   [str(x) for x in errs] if isinstance(errs, list) and errs
-                                   else [e.pod_message]) from None
+        _raise_if_invalid(e, "the settings change (checked on the pod)")
         raise
     if not isinstance(cfg, dict):
         raise PodError("the pod's config reply has no settings: is the firmware up to date?")
