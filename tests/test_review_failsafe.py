@@ -94,3 +94,33 @@ def test_no_heap_for_the_smart_wake_module_still_starts_the_night(monkeypatch):
     assert [w.reason for w in pod.res.wakes] == ["scheduled"]
     assert_woke_on_schedule(pod, t0)
     pod.close()
+
+
+def test_no_heap_for_the_serial_lines_mid_night_never_stops_the_loop(monkeypatch):
+    # a heap too fragmented for a line of text (telemetry, an event, a reply to a request,
+    # the JSON of a request) for a while in the night: the lines are lost, the night is not
+    heap_out = []
+    real_print = sandbox.Sandbox._print
+
+    def print_(self, *a, **kw):
+        if heap_out:
+            raise MemoryError("memory allocation failed")
+        return real_print(self, *a, **kw)
+
+    monkeypatch.setattr(sandbox.Sandbox, "_print", print_)
+    pod = night_pod(program_bytes("Short", after_min=30, **SHORT))
+    t0 = pod.now_ms
+    start_night(pod)
+    pod.advance(5 * M)
+    heap_out.append(True)
+    fail_writes(pod, MemoryError())
+    for i in range(20):
+        pod.send({"id": i, "cmd": "status"})
+        pod.send(b"not json\n")
+        pod.send({"id": "a%d" % i, "cmd": "ack"})  # refused (no alarm): a reply after the step
+        pod.advance(3 * S)
+    heap_out.clear()
+    pod.write_error = None
+    pod.advance(30 * M)
+    assert_woke_on_schedule(pod, t0)
+    pod.close()
