@@ -9,6 +9,7 @@ import shlex
 import sys
 import tty
 from pathlib import Path
+from typing import Any
 
 import pytest
 import serial
@@ -382,7 +383,7 @@ def test_every_request_podctl_retries_is_one_the_pod_answers():
     fields = {"program:read": {"off": 0, "n": 8}, "logs:read": {"name": name, "off": 0, "n": 8}}
     for key in sorted(transport.SAFE_TO_RETRY):
         cmd, _, op = key.partition(":")
-        req = dict({"op": op} if op else {"op": "get"} if cmd == "time" else {},
+        req: dict[str, Any] = dict({"op": op} if op else {"op": "get"} if cmd == "time" else {},
                    **fields.get(key, {}))
         r = host.call(cmd=cmd, **req)
         assert r["ok"], (key, r)

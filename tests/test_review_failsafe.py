@@ -15,14 +15,17 @@ SHORT = dict(wind_down={"minutes": 0}, wake={"after_min": 30, "sunrise_min": 15,
                                              "sound_lead_min": 1})
 
 
+WRITE_ERROR: dict[SimPod, BaseException] = {}  # see fail_writes
+
+
 def night_pod(prog: bytes):
     pod = SimPod(start_clock="22:30")
-    pod.write_error = None  # see fail_writes
     real = pod.fs.open
 
     def open_(p, mode="r", *a, **kw):  # the board's open(), as the firmware is given it
-        if pod.write_error is not None and any(c in mode for c in "wax+"):
-            raise pod.write_error
+        exc = WRITE_ERROR.get(pod)
+        if exc is not None and any(c in mode for c in "wax+"):
+            raise exc
         return real(p, mode, *a, **kw)
 
     pod.fs.open = open_
@@ -40,7 +43,7 @@ def start_night(pod):
 
 def fail_writes(pod, exc):
     """From now on every open of a file for writing raises exc (flash full, heap full)."""
-    pod.write_error = exc
+    WRITE_ERROR[pod] = exc
 
 
 def assert_woke_on_schedule(pod, t_start):
@@ -120,7 +123,7 @@ def test_no_heap_for_the_serial_lines_mid_night_never_stops_the_loop(monkeypatch
         pod.send({"id": "a%d" % i, "cmd": "ack"})  # refused (no alarm): a reply after the step
         pod.advance(3 * S)
     heap_out.clear()
-    pod.write_error = None
+    WRITE_ERROR.pop(pod)
     pod.advance(30 * M)
     assert_woke_on_schedule(pod, t0)
     pod.close()
