@@ -469,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("ack", _core_cmd("ack"), "acknowledge a fail-safe alarm")
     add("start", _core_cmd("start"), "start the night's program")
     add("stop", _core_cmd("stop"), "stop (switch off)")
-    add("reset", cmd_reset, "restart the pod (refused during a night)")
+    add("reset", cmd_reset, "restart the pod (refused during a night, an alarm or a sounding wake)")
     add("maintenance", cmd_maintenance, "reboot once into a plain REPL without the watchdog")
     tm = add("time", cmd_time, "the pod's clock")
     tm.add_argument("op", choices=("sync", "get"), help="sync: set it to this computer's local time")

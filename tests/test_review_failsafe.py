@@ -127,3 +127,27 @@ def test_no_heap_for_the_serial_lines_mid_night_never_stops_the_loop(monkeypatch
     pod.advance(30 * M)
     assert_woke_on_schedule(pod, t0)
     pod.close()
+
+
+def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
+    # a scheduled wake is AWAKE, no longer a night in the RTC marker, but its sound is still
+    # waking the sleeper: a reset (or a deploy's maintenance boot) then would end it dark
+    pod = night_pod(program_bytes("Short", after_min=30, **SHORT))
+    host = Host(pod)
+    host.n = 5000  # past the ids of the upload's requests
+    start_night(pod)
+    pod.advance(31 * M)
+    assert pod.state == "AWAKE" and pod.sounding() and pod.lit()
+    for cmd in ("reset", "maintenance"):
+        r = host.call(cmd=cmd)
+        assert not r["ok"] and r["error"]["code"] == "refused", r
+        assert "wake" in r["error"]["message"]
+    pod.advance(2 * S)
+    assert pod.state == "AWAKE" and pod.sounding() and pod.lit() and pod.res.resets == []
+    pod.press(pod.now_ms + 100)  # the sleeper taps: silenced, awake, the light stays
+    pod.advance(2 * S)
+    assert not pod.sounding()
+    assert host.call(cmd="reset")["ok"]
+    pod.advance(3 * S)
+    assert len(pod.res.resets) == 1 and not [w for w in pod.res.wakes if w.reason != "scheduled"]
+    pod.close()
