@@ -37,6 +37,15 @@ def _port(a: argparse.Namespace) -> str | None:
     return a.port or os.environ.get("PODCTL_PORT") or None
 
 
+def _port_or_find(a: argparse.Namespace) -> str:
+    """The port given, else the one likely pod (a placeholder for --dry-run)."""
+    port = _port(a)
+    if port is None:
+        from host_tools.transport import find_port
+        port = "PORT" if a.dry_run else find_port()
+    return port
+
+
 def _connect(a: argparse.Namespace, **kw) -> Transport:
     return Transport.connect(_port(a), timeout=a.timeout, **kw)
 
@@ -316,6 +325,34 @@ def cmd_logs_pull(a: argparse.Namespace) -> int:
     return 0
 
 
+def _show_config(a: argparse.Namespace, cfg: dict, head: str) -> None:
+    if a.json:
+        print(json.dumps(cfg))
+    else:
+        print(head)
+        for k, v in cfg.items():
+            print("  %-10s %s" % (k, json.dumps(v)))
+
+
+def cmd_config_get(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        cfg = podfiles.get_config(t)
+    _show_config(a, cfg, "config: the pod's settings")
+    return 0
+
+
+def cmd_config_set(a: argparse.Namespace) -> int:
+    changes = podfiles.parse_settings(a.pairs)
+    errs = podfiles.check_settings(changes)  # before looking for a pod
+    if errs:
+        raise ValidationFailed("the settings change", errs)
+    with _connect(a) as t:
+        cfg = podfiles.set_config(t, changes)
+    _show_config(a, cfg, "config set: stored on the pod (%s); the light level and the cap apply "
+                 "at once, the heart-rate band with the next program" % ", ".join(sorted(changes)))
+    return 0
+
+
 # -- flash and deploy -----------------------------------------------------------------------
 def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
     try:
@@ -330,10 +367,7 @@ def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
 
 
 def cmd_flash(a: argparse.Namespace) -> int:
-    port = _port(a)
-    if port is None:
-        from host_tools.transport import find_port
-        port = "PORT" if a.dry_run else find_port()
+    port = _port_or_find(a)
     try:
         cmds = dep.flash_commands(port, a.firmware, a.chip)
     except ValueError as e:
@@ -353,10 +387,7 @@ def cmd_flash(a: argparse.Namespace) -> int:
 
 
 def cmd_deploy(a: argparse.Namespace) -> int:
-    port = _port(a)
-    if port is None:
-        from host_tools.transport import find_port
-        port = "PORT" if a.dry_run else find_port()
+    port = _port_or_find(a)
     build = Path(a.build)
     compile_cmds = dep.compile_commands(build)
     names = [str(dep.target_name(r)) for r in dep.firmware_files()]
@@ -438,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("ack", _core_cmd("ack"), "acknowledge a fail-safe alarm")
     add("start", _core_cmd("start"), "start the night's program")
     add("stop", _core_cmd("stop"), "stop (switch off)")
-    add("reset", cmd_reset, "restart the pod (refused during a night)")
+    add("reset", cmd_reset, "restart the pod (refused during a night, an alarm or a sounding wake)")
     add("maintenance", cmd_maintenance, "reboot once into a plain REPL without the watchdog")
     tm = add("time", cmd_time, "the pod's clock")
     tm.add_argument("op", choices=("sync", "get"), help="sync: set it to this computer's local time")
@@ -461,6 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = lgs.add_parser("pull", parents=[common], help="copy the journal files and decode them")
     c.add_argument("--out", required=True, help="folder for the files")
     c.set_defaults(fn=cmd_logs_pull)
+    cf = sub.add_parser("config", help="the pod's settings: get, set KEY=VALUE ...")
+    cfs = cf.add_subparsers(dest="op", required=True)
+    c = cfs.add_parser("get", parents=[common], help="print the pod's settings")
+    c.set_defaults(fn=cmd_config_get)
+    c = cfs.add_parser("set", parents=[common], help="change settings, e.g. wake_level=650 "
+                       "(pod_name, wake_level 300..1000, cap_min 60..720, hr_low, hr_high)")
+    c.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    c.set_defaults(fn=cmd_config_set)
     d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
     d.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     d.add_argument("--build", default="build/deploy", help="build folder (default build/deploy)")

@@ -45,6 +45,14 @@ def validate_program(prog: object) -> list[str]:
     return list(firmware_module("pod.program").validate(prog))
 
 
+def _raise_if_invalid(e: CommandFailed, what: str) -> None:
+    """The pod's "invalid" refusal as ValidationFailed, with its "errors" list (path: reason)."""
+    if e.code == "invalid":
+        errs = e.reply.get("errors")
+        raise ValidationFailed(what, [str(x) for x in errs] if isinstance(errs, list) and errs
+                               else [e.pod_message]) from None
+
+
 def load_program_file(path: str | Path) -> tuple[dict, bytes]:
     """Read, parse and validate a program file; returns it and the bytes to upload (compact
     JSON: the link carries about 600 bytes a second). ValidationFailed with precise errors."""
@@ -87,11 +95,7 @@ def push_program(t: Transport, data: bytes, progress: Progress | None = None,
         try:
             return t.request("program", op="commit", timeout=max(t.timeout, 5.0))
         except CommandFailed as e:
-            if e.code == "invalid":
-                errs = e.reply.get("errors")
-                raise ValidationFailed("the program (checked on the pod)",
-                                       [str(x) for x in errs] if isinstance(errs, list) and errs
-                                       else [e.pod_message]) from None
+            _raise_if_invalid(e, "the program (checked on the pod)")
             if e.code == "crc_mismatch":
                 raise PodError("the upload arrived damaged (CRC32 mismatch); the pod kept its "
                                "program. Try again; if it repeats, try another USB cable") from None
@@ -151,3 +155,50 @@ def pull_logs(t: Transport, out_dir: str | Path, progress: Callable[[str, int, i
         p.write_bytes(data)
         paths.append(p)
     return paths
+
+
+# -- settings -------------------------------------------------------------------------------
+def parse_settings(pairs: list[str]) -> dict:
+    """KEY=VALUE words as a partial settings dict: a value that reads as a JSON number (or
+    true/false/null, for the pod to refuse) is that, anything else is text."""
+    out: dict = {}
+    for p in pairs:
+        key, eq, text = p.partition("=")
+        if not eq or not key.strip():
+            raise ValidationFailed("the settings change", ["%s: give KEY=VALUE" % p])
+        try:
+            value = json.loads(text)
+            if isinstance(value, (list, dict)):
+                value = text
+        except ValueError:
+            value = text
+        out[key.strip()] = value
+    return out
+
+
+def check_settings(changes: dict) -> list[str]:
+    """The firmware's own settings rules (firmware/pod/store.py check_settings), run here."""
+    from simulator.sim import firmware_module
+    return list(firmware_module("pod.store").check_settings(changes))
+
+
+def get_config(t: Transport) -> dict:
+    cfg = t.request("config", op="get").get("config")
+    if not isinstance(cfg, dict):
+        raise PodError("the pod's config reply has no settings: is the firmware up to date?")
+    return cfg
+
+
+def set_config(t: Transport, changes: dict) -> dict:
+    """Change some settings (checked here, then again on the pod); returns all of them."""
+    errs = check_settings(changes)
+    if errs:
+        raise ValidationFailed("the settings change", errs)
+    try:
+        cfg = t.request("config", op="set", config=changes).get("config")
+    except CommandFailed as e:
+        _raise_if_invalid(e, "the settings change (checked on the pod)")
+        raise
+    if not isinstance(cfg, dict):
+        raise PodError("the pod's config reply has no settings: is the firmware up to date?")
+    return cfg

@@ -9,6 +9,7 @@ import shlex
 import sys
 import tty
 from pathlib import Path
+from typing import Any
 
 import pytest
 import serial
@@ -315,6 +316,25 @@ def test_program_check_gives_the_validators_errors_and_exit_1(tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("path", sorted((FIRMWARE_DIR.parent / "programs").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_program_check_passes_every_example_program(path, capsys):
+    assert cli.main(["program", "check", str(path)]) == 0
+    assert "a valid sleep program" in capsys.readouterr().out
+
+
+def test_program_check_lists_each_error_as_path_and_reason(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "name": "x", "wake": {"at": "25:00", "bogus": 1},
+                               "wind_down": {"kelvin_start": 900}}))
+    assert cli.main(["program", "check", str(bad)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "podctl: %s is not valid:" % bad
+    assert sorted(x.strip() for x in err[1:]) == [
+        "wake.at: '25:00' is not a clock time HH:MM", "wake.bogus: unknown key",
+        "wind_down.kelvin_start: 900 is below the minimum 1000"]
+
+
 # -- monitor --------------------------------------------------------------------------------
 def test_monitor_says_when_the_pod_goes_quiet_and_when_it_speaks_again():
     m = cli.Monitor(quiet_s=3)
@@ -341,3 +361,30 @@ def test_monitor_live_view_shows_the_telemetry_and_the_silence():
     text = con.export_text()
     assert "ALARM  (hr_low)" in text and "38.5 bpm" in text and "880 Hz" in text
     assert "last reset: watchdog" in text and "pod quiet for" in text
+
+
+# -- host and firmware agree ----------------------------------------------------------------
+def test_host_limits_are_the_firmwares():
+    from simulator.sim import firmware_module
+    assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
+    assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
+    assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
+    assert podfiles.MAX_PROGRAM == firmware_module("pod.store").MAX_PROGRAM
+
+
+def test_every_request_podctl_retries_is_one_the_pod_answers():
+    from storagekit import Host
+
+    from simulator.sim import SimPod
+    pod = SimPod()
+    pod.advance(2000)
+    host = Host(pod)
+    name = host.call(cmd="logs", op="list")["files"][0]["name"]
+    fields = {"program:read": {"off": 0, "n": 8}, "logs:read": {"name": name, "off": 0, "n": 8}}
+    for key in sorted(transport.SAFE_TO_RETRY):
+        cmd, _, op = key.partition(":")
+        req: dict[str, Any] = dict({"op": op} if op else {"op": "get"} if cmd == "time" else {},
+                   **fields.get(key, {}))
+        r = host.call(cmd=cmd, **req)
+        assert r["ok"], (key, r)
+    pod.close()

@@ -80,3 +80,42 @@ def test_logs_pull_saves_every_journal_file(server, tmp_path, capsys):
     csv_head = (out / "journal.csv").read_text().splitlines()[0]
     assert csv_head.startswith("file,offset,t,time,type,"), csv_head
     assert "Night:" in said and "Time asleep:" in said, said
+
+
+# -- config ---------------------------------------------------------------------------------
+def test_config_get_and_set_through_podctl(server, capsys):
+    from simulator.sim import firmware_module
+    light = firmware_module("pod.light")
+    assert podctl(server.port, "--json", "config", "get") == 0
+    before = json.loads(capsys.readouterr().out)
+    assert set(before) == {"pod_name", "wake_level", "cap_min", "hr_low", "hr_high"}
+    assert podctl(server.port, "config", "set", "wake_level=650", "pod_name=Kid's room") == 0
+    said = capsys.readouterr().out
+    assert "stored on the pod (pod_name, wake_level)" in said and '"Kid\'s room"' in said
+    assert podctl(server.port, "--json", "config", "get") == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after == dict(before, wake_level=650, pod_name="Kid's room")
+    # the light level applies at once: the wake light is at the new level
+    with Transport.connect(server.port, timeout=5) as t:
+        t.request("wake")
+        white = t.request("status")["white"]
+        t.request("stop")
+    assert white == light.level_to_u16(650) != light.level_to_u16(800)
+
+
+def test_config_set_refuses_what_the_pod_would_refuse(server, capsys, monkeypatch):
+    with Transport.connect(server.port, timeout=5) as t:
+        before = podfiles.get_config(t)
+    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red", "wake_level") == 1
+    assert "wake_level: give KEY=VALUE" in capsys.readouterr().err
+    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red") == 1
+    err = capsys.readouterr().err
+    assert "cap_min: 2000 is outside 60..720" in err and "colour: unknown key" in err
+    # the same refusal from the pod itself, field for field, when the local check is skipped
+    monkeypatch.setattr(podfiles, "check_settings", lambda changes: [])
+    with Transport.connect(server.port, timeout=5) as t:
+        with pytest.raises(ValidationFailed) as e:
+            podfiles.set_config(t, {"cap_min": 2000, "colour": "red"})
+        assert sorted(e.value.errors) == ["cap_min: 2000 is outside 60..720", "colour: unknown key"]
+        assert "checked on the pod" in str(e.value)
+        assert podfiles.get_config(t) == before

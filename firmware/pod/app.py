@@ -183,7 +183,10 @@ class App:
         else:
             inp.clock_s = -1
         self.heart.poll(now, inp)
-        self.link.poll(now, inp)
+        try:
+            self.link.poll(now, inp)
+        except MemoryError:  # no heap for a request or its reply: it is lost, not the night
+            pass
         out = self.pod.step(now, inp)
         inp.cmd = core.CMD_NONE
         self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
@@ -191,7 +194,10 @@ class App:
         self.buzzer.play(out.tone, out.vol)
         if out.changed:
             self._state_changed(now)
-        self.link.done(out.cmd_ok, self.pod.state)
+        try:
+            self.link.done(out.cmd_ok, self.pod.state)
+        except MemoryError:
+            pass
         if self.job is not None:
             self._commit(False)
         if self._healthy(now):
@@ -201,7 +207,10 @@ class App:
         if time.ticks_diff(now, self.t_tel) >= _TEL_MS:
             self.t_tel = now
             self.read_clock(now)
-            self.telemetry(now)
+            try:
+                self.telemetry(now)
+            except MemoryError:  # a line lost, never the loop (so are events: _event)
+                pass
             self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
                 self.stable = True
@@ -254,10 +263,13 @@ class App:
 
     def _event(self, kind, msg=None):
         pod = self.pod
-        print('{"t":"evt","ev":"%s","up":%d,"state":"%s","reason":"%s"%s}' % (
-            kind, time.ticks_diff(time.ticks_ms(), self.t_boot),
-            core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason],
-            "" if msg is None else ',"msg":' + json.dumps(msg)))
+        try:
+            print('{"t":"evt","ev":"%s","up":%d,"state":"%s","reason":"%s"%s}' % (
+                kind, time.ticks_diff(time.ticks_ms(), self.t_boot),
+                core.STATE_NAMES[pod.state], REASON_NAMES[pod.reason],
+                "" if msg is None else ',"msg":' + json.dumps(msg)))
+        except MemoryError:
+            pass
 
     def telemetry(self, now, head='"t":"tel"'):
         """The 1 Hz telemetry line; with another head (an id and ok) the link's status reply."""

@@ -158,9 +158,13 @@ class Pod:
         self.sound_start = max(self.rise_start, target - p.sound_lead_ms)
         if p.window_ms:
             if self.smart is None:
-                from pod.smart import SmartWake  # only programs with a window pay for it
-                self.smart = SmartWake()
-            self.smart.reset(now)
+                try:  # only programs with a window pay for it; no heap for it: no early wake
+                    from pod.smart import SmartWake
+                    self.smart = SmartWake()
+                except MemoryError:
+                    pass
+            if self.smart is not None:
+                self.smart.reset(now)
         self.snoozes = 0
         self.snooze_end = -1
         self.t_session = now

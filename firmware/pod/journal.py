@@ -66,7 +66,7 @@ class Journal:
             self.size = os.stat(self.name)[6]
         except OSError:
             self.size = 0
-        self.errors = 0   # writes that failed (flash full, I/O error): counted, never raised
+        self.errors = 0   # writes that failed (flash full, I/O error, no heap): counted, never raised
         self.written = 0  # records written since boot
         # one minute of heart rate, in RAM
         self.hr_n = 0
@@ -95,7 +95,7 @@ class Journal:
                 f.write(self.mv[:total])
             self.size += total
             self.written += 1
-        except OSError:
+        except Exception:  # noqa: BLE001 - flash full (OSError), no heap for open (MemoryError)
             self.errors += 1
 
     def _rotate(self):

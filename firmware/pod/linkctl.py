@@ -3,7 +3,8 @@
 #   {"cmd":"reset"}        a deliberate reset (marked, so the boot verdict does not call it a crash)
 #   {"cmd":"maintenance"}  one boot into a plain REPL without the watchdog (see boot.py)
 # reset and maintenance are refused while a night or an alarm is under way: the marker in RTC
-# memory says so (pod.marker), the same byte boot.py trusts.
+# memory says so (pod.marker), the same byte boot.py trusts; and while a wake is still sounding
+# (AWAKE after a scheduled wake: no longer a night, but the sleeper may not be up yet).
 import time
 
 import machine
@@ -20,8 +21,8 @@ def _ok(rid, extra=""):
     print('{"id":%s,"ok":true%s}' % (rid, extra))
 
 
-def run(rid, cmd, req, err):
-    """Answer one request; err(rid, code, message) prints an error reply."""
+def run(rid, cmd, req, err, app=None):
+    """Answer one request; err(rid, code, message) prints an error reply. app: the App, if any."""
     if cmd == "time":
         rtc = machine.RTC()
         op = req.get("op")
@@ -43,6 +44,8 @@ def run(rid, cmd, req, err):
     m = Marker()
     if m.active:
         return err(rid, "refused", "a night or an alarm is under way: %s only when the pod is idle" % cmd)
+    if app is not None and app.pod.state == 4 and not app.pod.silenced:  # pod.core.AWAKE
+        return err(rid, "refused", "a wake is sounding: %s once it is silenced (a tap)" % cmd)
     m.reason = 0
     m.failed_boots = 0
     m.deliberate = 2 if cmd == "maintenance" else 1

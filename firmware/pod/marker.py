@@ -58,5 +58,5 @@ class Marker:
                     f.write("1")
             else:
                 os.remove(SESSION_FILE)
-        except OSError:
-            pass
+        except Exception:  # noqa: BLE001 - flash full, or no heap for open(): the RTC copy
+            pass           # (saved next) must still be written, and the loop go on

@@ -4,6 +4,8 @@
 from micropython import const
 
 from pod import light
+from pod.core import WAKE_RAMP as _WAKE_RAMP
+from pod.core import ticks_diff as _diff
 from pod.reasons import R_SMART
 
 # A rate this far (bpm x10) above the night's baseline for this long suggests lighter sleep;
@@ -15,15 +17,7 @@ _HOLD_MS = const(120000)
 _RAMP_MS = const(300000)
 _BASE_SHIFT = const(10)
 _FAST_SHIFT = const(5)
-_WAKE_RAMP = const(3)  # core.WAKE_RAMP (this module must not import the core: it is imported by it)
-
-
-def _diff(a, b):
-    d = (a - b) & 0x3FFFFFFF
-    if d >= 0x20000000:
-        d -= 0x20000000
-        d -= 0x20000000
-    return d
+# (the core is complete when this module is loaded: Pod.start imports it, never the core's top)
 
 
 class SmartWake:
