@@ -141,7 +141,7 @@ def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
     for cmd in ("reset", "maintenance"):
         r = host.call(cmd=cmd)
         assert not r["ok"] and r["error"]["code"] == "refused", r
-        assert "wake" in r["error"]["message"]
+        assert "unanswered wake" in r["error"]["message"]
     pod.advance(2 * S)
     assert pod.state == "AWAKE" and pod.sounding() and pod.lit() and pod.res.resets == []
     pod.press(pod.now_ms + 100)  # the sleeper taps: silenced, awake, the light stays
@@ -150,4 +150,35 @@ def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
     assert host.call(cmd="reset")["ok"]
     pod.advance(3 * S)
     assert len(pod.res.resets) == 1 and not [w for w in pod.res.wakes if w.reason != "scheduled"]
+    pod.close()
+
+
+def test_a_crash_or_hang_while_the_wake_calls_the_sleeper_boots_into_the_alarm():
+    """A scheduled wake that nobody has answered is still a promise: the sleeper may be asleep
+    under it. A crash or a hang then must not reboot the pod idle and dark: it comes back in
+    ALARM, lit and sounding, until a person acknowledges it."""
+    for fault, cause in (("crash", "hard"), ("hang", "watchdog")):
+        pod = night_pod(program_bytes("Short", after_min=30, **SHORT))
+        start_night(pod)
+        pod.advance(31 * M)
+        assert pod.state == "AWAKE" and pod.sounding()
+        pod.advance(3 * S)  # the marker is kept in step once a second
+        pod.inject(fault, pod.now_ms + 100)
+        pod.advance(10 * S)
+        assert [r["cause"] for r in pod.res.resets] == [cause]
+        assert pod.state == "ALARM" and pod.lit() and pod.sounding(), (fault, pod.state)
+        pod.close()
+
+
+def test_a_wake_answered_by_a_tap_is_no_longer_a_night():
+    # once the sleeper has tapped, a reset is an ordinary reset: idle, no alarm
+    pod = night_pod(program_bytes("Short", after_min=30, **SHORT))
+    start_night(pod)
+    pod.advance(31 * M)
+    pod.press(pod.now_ms + 100)
+    pod.advance(3 * S)
+    pod.inject("crash", pod.now_ms + 100)
+    pod.advance(10 * S)
+    assert [r["cause"] for r in pod.res.resets] == ["hard"]
+    assert pod.state == "IDLE" and not pod.sounding()
     pod.close()

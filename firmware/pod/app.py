@@ -212,6 +212,7 @@ class App:
             except MemoryError:  # a line lost, never the loop (so are events: _event)
                 pass
             self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
+            self._mark()
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
                 self.stable = True
                 self.marker.failed_boots = 0
@@ -226,21 +227,30 @@ class App:
                 and time.ticks_diff(now, self.t_prev) < board.WDT_TIMEOUT_MS)
 
     def _state_changed(self, now):
+        active = self._mark()
+        self._event("state")
+        self.journal.state(self, now, self.pod.state)
+        if not active and self.plan_stale:
+            self._commit(True)
+
+    def _mark(self):
+        """Keep the markers in step with the pod (on every change of state, and once a second
+        for a wake silenced by a tap). "Active" is a night, an alarm, or a scheduled wake not
+        yet answered (AWAKE, still calling the sleeper): a reset or a power cut then boots
+        into ALARM, never into the dark."""
         pod = self.pod
         m = self.marker
         st = pod.state
-        active = core.in_session(st) or st == core.ALARM
-        reason = pod.reason if pod.state == core.ALARM else 0
+        active = (core.in_session(st) or st == core.ALARM
+                  or (st == core.AWAKE and not pod.silenced))
+        reason = pod.reason if st == core.ALARM else 0
         if active != bool(m.active):
             Marker.set_flash(active)
         if active != bool(m.active) or reason != m.reason:
             m.active = 1 if active else 0
             m.reason = reason
             m.save()
-        self._event("state")
-        self.journal.state(self, now, st)
-        if not active and self.plan_stale:
-            self._commit(True)
+        return active
 
     def _commit(self, reload):
         """A program commit's heavy step (reload False), or loading the committed program into

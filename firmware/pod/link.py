@@ -146,7 +146,7 @@ class Link:
         elif cmd in _CTL:
             try:
                 from pod import linkctl
-                linkctl.run(rid, cmd, req, _err, getattr(self, "app", None))
+                linkctl.run(rid, cmd, req, _err)
             except Exception:  # noqa: BLE001 - a failed command must not stop the loop
                 _err(rid, "failed", "the pod could not carry out " + cmd)
             finally:  # rarely used: its code goes back to the heap

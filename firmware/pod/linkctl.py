@@ -21,8 +21,8 @@ def _ok(rid, extra=""):
     print('{"id":%s,"ok":true%s}' % (rid, extra))
 
 
-def run(rid, cmd, req, err, app=None):
-    """Answer one request; err(rid, code, message) prints an error reply. app: the App, if any."""
+def run(rid, cmd, req, err):
+    """Answer one request; err(rid, code, message) prints an error reply."""
     if cmd == "time":
         rtc = machine.RTC()
         op = req.get("op")
@@ -42,10 +42,9 @@ def run(rid, cmd, req, err, app=None):
         return _ok(rid, ',"datetime":[%d,%d,%d,%d,%d,%d],"set":%s' % (
             d[0], d[1], d[2], d[4], d[5], d[6], "true" if d[0] >= 2024 else "false"))
     m = Marker()
-    if m.active:
-        return err(rid, "refused", "a night or an alarm is under way: %s only when the pod is idle" % cmd)
-    if app is not None and app.pod.state == 4 and not app.pod.silenced:  # pod.core.AWAKE
-        return err(rid, "refused", "a wake is sounding: %s once it is silenced (a tap)" % cmd)
+    if m.active:  # (pod.app keeps it set for a night, an alarm and a wake not yet answered)
+        return err(rid, "refused", "a night, an alarm or an unanswered wake is under way: "
+                   "%s only when the pod is idle (a tap answers a wake)" % cmd)
     m.reason = 0
     m.failed_boots = 0
     m.deliberate = 2 if cmd == "maintenance" else 1
