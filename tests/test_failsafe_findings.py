@@ -121,3 +121,18 @@ def test_a_hang_pending_while_the_board_boots_strikes_before_a_later_boot_loop()
     assert lit is not None and lit <= wd + 1000
     assert any(e.get("ev") == "safe_mode" for e in pod.res.events)
     assert mon.violations == []
+
+
+def test_a_crash_before_the_verdict_after_a_power_cut_still_lights_the_pod():
+    """Found by the soak after these: power returns mid-night, and errors strike before the
+    boot's verdict has run (one in boot.py, a boot crash in main.py's own call of the
+    verdict). RTC memory is lost with the power, so the crash handler did not know a night
+    was under way: it reset the board dark, and the pod lit only on the boot after. The
+    handler now reads the session file in flash when RTC memory holds no marker."""
+    pod, mon = run([("boot-crash", 3, 1500), ("power-cut", 1, 600), ("crash", 0, 600)])
+    s = struck(pod, "crash", 10100)
+    assert s is not None and s >= 9500 + 1000 + BOOT_DELAY_MS  # once power is back and booted
+    lit = _first_on(pod._lit_log, s)
+    assert lit is not None and lit - s <= 1000, (s, pod._lit_log)
+    assert pod.state == "ALARM"
+    assert mon.violations == []
