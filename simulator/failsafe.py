@@ -106,12 +106,9 @@ class Monitor:
         # a hang or a crash can only strike once the firmware runs (the simulator defers it,
         # retrying every 50 ms): a boot (0.6 s) after the reset, or after power returns.
         wait = max(0, self._power_back - t)
-        if kind in ("hang", "crash"):
-            if wait:
-                wait += BOOT_DELAY_MS + RETRY_MS
-            elif not self.pod.running:
-                last = self.pod.res.resets[-1]["t_ms"] if self.pod.res.resets else 0
-                wait = max(0, last + BOOT_DELAY_MS - t) + RETRY_MS
+        if kind in ("hang", "crash") and not self.pod.running:
+            last = self.pod.res.resets[-1]["t_ms"] if self.pod.res.resets else 0
+            wait = max(0, max(last, self._power_back) + BOOT_DELAY_MS - t) + RETRY_MS
         due = None
         if any(t - 3000 <= a <= t for a in self.acks):
             pass  # an acknowledgement is under way: the pod may rightly be going off
@@ -119,7 +116,7 @@ class Monitor:
             due = t + WDT_MS + BOOT_MS
         elif kind == "crash" and self.active():
             due = t + CRASH_MS
-        elif kind == "power-cut" and self.active() and t >= self._power_back:
+        elif kind == "power-cut" and self.active() and self._powered(t):
             due = t + (arg or 5) * 1000 + BOOT_MS
         elif kind == "boot-crash":
             k = arg or 3
@@ -149,7 +146,7 @@ class Monitor:
                     # firmware runs after it (a boot after power returns)
                     back = t
                     if kind == "power-cut":  # (a cut while off changes nothing)
-                        back = self._power_back if t < self._power_back else t + (arg or 5) * 1000
+                        back = t + (arg or 5) * 1000 if self._powered(t) else self._power_back
                     p.strike = max(p.strike, back + BOOT_DELAY_MS + RETRY_MS)
                     if p.ob is not None and p.ob.due is not None:
                         p.ob.due = max(p.ob.due, p.strike + (WDT_MS + BOOT_MS if p.kind == "hang"
@@ -169,7 +166,7 @@ class Monitor:
                 keep.append(o)
             self.obligations = keep
             self._down_from = t
-        if kind == "power-cut" and t >= self._power_back:  # (a cut while off changes nothing)
+        if kind == "power-cut" and self._powered(t):  # (a cut while off changes nothing)
             self._power_cuts.append(t)
             self._power_back = t + (arg or 5) * 1000
         if kind in SENSOR_LOST:
@@ -210,6 +207,11 @@ class Monitor:
         b.i2c[self.pod.pins.HR_ADDR] = self.pod.sensor  # (plugged back in, if it was pulled)
         self.obligations = [o for o in self.obligations
                             if o.kind not in ("hr-low", "hr-high") + SENSOR_LOST]
+
+    def _powered(self, t: int) -> bool:
+        """Whether the board has power at t (a fault in the very ms power returns is still
+        one in the dark, as in the simulator)."""
+        return t > self._power_back or not self._power_cuts
 
     def _unstruck(self) -> list[Deferred]:
         settled = {(k, t) for k, t, _ in self.pod.struck}
@@ -299,9 +301,11 @@ class Monitor:
         for r in resets[self._resets_seen:]:
             if r["cause"] == "watchdog":
                 # a hang, or an error that left the board at the REPL, is what it is for
-                if not any(k in ("hang", "crash", "boot-crash")
-                           and r["t_ms"] - WDT_MS - 2000 <= t <= r["t_ms"]
-                           for k, t in self.faults):
+                # (a hang or crash counts from when it struck: one deferred past a power cut
+                # strikes long after it was injected)
+                causes = [s for _, _, s in self.pod.struck if s is not None]
+                causes += [t for k, t in self.faults if k == "boot-crash"]
+                if not any(r["t_ms"] - WDT_MS - 2000 <= c <= r["t_ms"] for c in causes):
                     self._fail("a watchdog reset at %d ms with no hang before it" % r["t_ms"])
         struck = self.pod.struck
         while self._hangs_checked < len(struck):
