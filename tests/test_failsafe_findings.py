@@ -136,3 +136,27 @@ def test_a_crash_before_the_verdict_after_a_power_cut_still_lights_the_pod():
     assert lit is not None and lit - s <= 1000, (s, pod._lit_log)
     assert pod.state == "ALARM"
     assert mon.violations == []
+
+
+def test_a_boot_that_fails_before_its_verdict_counts_toward_the_boot_loop():
+    """Found by the deep soak after these: power returns (no night under way), and the first
+    boot fails before its verdict is saved, then boot crashes follow. RTC memory held no
+    marker on the next boot, so that boot was taken for a fresh power-on and the count of
+    failed boots began again: three boots crashed and no safe mode came. A reset (not a
+    power-on) that finds no marker now counts the boot before it as failed."""
+    pod = SimPod(start_clock="22:30", seed=1)
+    mon = Monitor(pod)
+    mon.advance(3000)
+    mon.fault("power-cut", 5)
+    mon.advance(300)
+    mon.fault("crash")     # strikes as the first boot after power runs
+    mon.advance(700)
+    mon.fault("boot-crash", 3)  # the next boots crash too
+    mon.advance(20000)
+    pod.close()
+    assert struck(pod, "crash", 3300) is not None
+    assert [r["cause"] for r in pod.res.resets] == ["power_on", "hard", "hard", "hard"]
+    [safe] = [e["sim_ms"] for e in pod.res.events if e.get("ev") == "safe_mode"]
+    assert _first_on(pod._lit_log, safe - 1000) is not None
+    assert _first_on(pod._sound_log, safe - 1000) is not None
+    assert mon.violations == []
