@@ -17,6 +17,8 @@ BOOT_MS = 1000         # power back (or a reset) to lit
 RETRY_MS = 50          # the simulator retries a fault deferred while the firmware is not running
 CAP_MS = 12 * H
 LONG_PRESS_MS = 2600   # held past the firmware's 2 s long press
+DEFAULT_HOLD_MS = 60000        # sleep.hr_hold_s and sleep.no_signal_min of the default program
+DEFAULT_GRACE_MS = 10 * 60000  # (firmware/pod/program.py), which replaces a corrupt one
 DISRUPTIVE = ("hang", "crash", "power-cut", "boot-crash")
 
 
@@ -169,6 +171,11 @@ class Monitor:
         if kind == "power-cut" and self._powered(t):  # (a cut while off changes nothing)
             self._power_cuts.append(t)
             self._power_back = t + (arg or 5) * 1000
+        if kind == "corrupt-program":
+            # from its next load the pod runs the default program instead (no previous one is
+            # kept in these tests): its hold and grace time may be the ones that apply
+            self.hold_ms = max(self.hold_ms, DEFAULT_HOLD_MS)
+            self.grace_ms = max(self.grace_ms, DEFAULT_GRACE_MS)
         if kind in SENSOR_LOST:
             # the rate cannot be measured any more: its wake becomes the no-signal one
             self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]

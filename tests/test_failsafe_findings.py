@@ -160,3 +160,26 @@ def test_a_boot_that_fails_before_its_verdict_counts_toward_the_boot_loop():
     assert _first_on(pod._lit_log, safe - 1000) is not None
     assert _first_on(pod._sound_log, safe - 1000) is not None
     assert mon.violations == []
+
+
+def test_after_a_corrupt_program_the_default_programs_grace_applies():
+    """Found by the deep soak (the monitor): the program file is corrupted, the board reboots
+    and falls back to the default program, and a later night runs on it. Its no-signal grace
+    (10 min) is the one the pod keeps; the monitor still expected the broken program's 1 min."""
+    pod, mon = asleep()
+    for kind, after in (("corrupt-program", 300), ("boot-crash", 20000)):
+        mon.fault(kind, 1)
+        mon.advance(after)
+    for _ in range(3):  # acknowledge the crash alarm, switch off, start a new night
+        mon.long_press()
+        mon.advance(5000)
+    assert pod.state == "WIND_DOWN"  # the default program's 30 min
+    mon.advance(31 * M)
+    assert pod.state == "SLEEP"
+    t = pod.now_ms
+    mon.fault("i2c-stuck")
+    mon.advance(12 * M)
+    pod.close()
+    lit = _first_on(pod._lit_log, t)
+    assert lit is not None and 10 * M <= lit - t <= 10 * M + 1000
+    assert mon.violations == []
