@@ -27,6 +27,12 @@ else:
 
         app.main(loaded)
     except Exception as e:  # noqa: BLE001 - every failure must end in a wake
-        from pod import early
+        # If even the handler fails (a second error while pod.early is imported or while it
+        # records the crash), reset at once: the verdict on the next boot lights up. Never sit
+        # at the REPL, dark, until the watchdog.
+        try:
+            from pod import early
 
-        early.crash(e)
+            early.crash(e)
+        except Exception:  # noqa: BLE001
+            machine.reset()

@@ -7,15 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator.faults import SENSOR_LOST
-from simulator.sim import SESSION_STATES, SimPod, _first_on
+from simulator.sim import BOOT_DELAY_MS, SESSION_STATES, SimPod, _first_on
 
 H = 3600 * 1000
 WDT_MS = 5000          # firmware/pod/board.py WDT_TIMEOUT_MS
 BUTTON_MS = 250        # a press (or serial wake) to lit
 CRASH_MS = 1000        # an escaped exception to lit and sounding
 BOOT_MS = 1000         # power back (or a reset) to lit
+RETRY_MS = 50          # the simulator retries a fault deferred while the firmware is not running
 CAP_MS = 12 * H
 LONG_PRESS_MS = 2600   # held past the firmware's 2 s long press
+DEFAULT_HOLD_MS = 60000        # sleep.hr_hold_s and sleep.no_signal_min of the default program
+DEFAULT_GRACE_MS = 10 * 60000  # (firmware/pod/program.py), which replaces a corrupt one
 DISRUPTIVE = ("hang", "crash", "power-cut", "boot-crash")
 
 
@@ -26,6 +29,16 @@ class Obligation:
     due: int | None        # lit (and sounding) by then; None until it can be dated
     sound: bool = True
     kind: str = ""
+
+
+@dataclass
+class Deferred:
+    """A hang or a crash injected while the firmware was not running: it strikes once the
+    firmware runs again (the simulator defers it), by `strike` at the latest."""
+    kind: str
+    t: int
+    strike: int
+    ob: Obligation | None
 
 
 @dataclass
@@ -48,6 +61,8 @@ class Monitor:
     _alarm_t: int | None = None    # when the current alarm began
     _alarm_in_session: bool = True  # ...and whether a night was under way then
     _power_cuts: list[int] = field(default_factory=list)
+    _deferred: list[Deferred] = field(default_factory=list)  # hangs and crashes yet to strike
+    _hangs_checked: int = 0       # pod.struck entries the watchdog check is done with
     _power_back: int = 0
 
     # -- what happens to the pod ---------------------------------------------------------------
@@ -83,11 +98,19 @@ class Monitor:
 
     def fault(self, kind: str, arg: int = 0) -> None:
         t = self.now
+        if kind in ("hang", "crash") and self.pod.board.hung:
+            # a hung board runs no code: nothing can hang again or raise (until a reset or a
+            # power cut ends the hang, the watchdog's reset is what is due)
+            self.faults.append((kind, t))
+            self.pod.inject(kind, t, arg)
+            return
         # While the power is off, nothing can happen before it returns; while the board boots,
-        # a hang or a crash can only strike once the firmware runs (the simulator defers it).
+        # a hang or a crash can only strike once the firmware runs (the simulator defers it,
+        # retrying every 50 ms): a boot (0.6 s) after the reset, or after power returns.
         wait = max(0, self._power_back - t)
         if kind in ("hang", "crash") and not self.pod.running:
-            wait = max(wait, 2000)
+            last = self.pod.res.resets[-1]["t_ms"] if self.pod.res.resets else 0
+            wait = max(0, max(last, self._power_back) + BOOT_DELAY_MS - t) + RETRY_MS
         due = None
         if any(t - 3000 <= a <= t for a in self.acks):
             pass  # an acknowledgement is under way: the pod may rightly be going off
@@ -95,7 +118,7 @@ class Monitor:
             due = t + WDT_MS + BOOT_MS
         elif kind == "crash" and self.active():
             due = t + CRASH_MS
-        elif kind == "power-cut" and self.active() and t >= self._power_back:
+        elif kind == "power-cut" and self.active() and self._powered(t):
             due = t + (arg or 5) * 1000 + BOOT_MS
         elif kind == "boot-crash":
             k = arg or 3
@@ -111,13 +134,29 @@ class Monitor:
             due += wait
         if kind == "crash" and not self.pod.running:
             # a crash while the board boots costs one more boot before anything else can
-            # happen: whatever was due is due one boot later, and this crash no sooner
+            # happen: whatever was due is due one boot later (the crash itself is due a second
+            # after it strikes: its handler, or the verdict of the boot it interrupts, lights up)
             for o in self.obligations:
                 if o.due is not None and o.due > t:
                     o.due += 1300
-                    if due is not None:
-                        due = max(due, o.due)
         if kind in DISRUPTIVE:
+            for p in self._unstruck():
+                # a hang or a crash injected while the firmware was not running strikes when
+                # it runs again, before this fault's consequences can unfold...
+                if kind in ("power-cut", "boot-crash"):
+                    # ...unless this reset or power cut comes first: then it strikes once the
+                    # firmware runs after it (a boot after power returns)
+                    back = t
+                    if kind == "power-cut":  # (a cut while off changes nothing)
+                        back = t + (arg or 5) * 1000 if self._powered(t) else self._power_back
+                    p.strike = max(p.strike, back + BOOT_DELAY_MS + RETRY_MS)
+                    if p.ob is not None and p.ob.due is not None:
+                        p.ob.due = max(p.ob.due, p.strike + (WDT_MS + BOOT_MS if p.kind == "hang"
+                                                             else CRASH_MS))
+                if due is not None:
+                    # what this fault brings comes only after the earlier one has played out: a
+                    # hang ends in the watchdog's reset; a crash costs a boot (its handler resets)
+                    due += max(0, p.strike + WDT_MS - t) if p.kind == "hang" else 1300
             # the pod is knocked out: what it had not done yet is due when this fault's wake
             # is due, or, if this fault brings no wake, cannot be asked of it any more
             keep = []
@@ -129,15 +168,24 @@ class Monitor:
                 keep.append(o)
             self.obligations = keep
             self._down_from = t
-        if kind == "power-cut" and t >= self._power_back:  # (a cut while off changes nothing)
+        if kind == "power-cut" and self._powered(t):  # (a cut while off changes nothing)
             self._power_cuts.append(t)
             self._power_back = t + (arg or 5) * 1000
+        if kind == "corrupt-program":
+            # from its next load the pod runs the default program instead (no previous one is
+            # kept in these tests): its hold and grace time may be the ones that apply
+            self.hold_ms = max(self.hold_ms, DEFAULT_HOLD_MS)
+            self.grace_ms = max(self.grace_ms, DEFAULT_GRACE_MS)
         if kind in SENSOR_LOST:
             # the rate cannot be measured any more: its wake becomes the no-signal one
             self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
-        elif due is not None:
-            self.obligations.append(Obligation(kind, t, due, kind=kind))
+        ob = None
+        if kind not in SENSOR_LOST and due is not None:
+            ob = Obligation(kind, t, due, kind=kind)
+            self.obligations.append(ob)
+        if kind in ("hang", "crash") and wait:
+            self._deferred.append(Deferred(kind, t, t + wait, ob))
         self.faults.append((kind, t + wait))
         self.pod.inject(kind, t, arg)
 
@@ -166,6 +214,16 @@ class Monitor:
         b.i2c[self.pod.pins.HR_ADDR] = self.pod.sensor  # (plugged back in, if it was pulled)
         self.obligations = [o for o in self.obligations
                             if o.kind not in ("hr-low", "hr-high") + SENSOR_LOST]
+
+    def _powered(self, t: int) -> bool:
+        """Whether the board has power at t (a fault in the very ms power returns is still
+        one in the dark, as in the simulator)."""
+        return t > self._power_back or not self._power_cuts
+
+    def _unstruck(self) -> list[Deferred]:
+        settled = {(k, t) for k, t, _ in self.pod.struck}
+        self._deferred = [p for p in self._deferred if (p.kind, p.t) not in settled]
+        return self._deferred
 
     # -- the checks ----------------------------------------------------------------------------
     def _fail(self, msg: str) -> None:
@@ -250,16 +308,25 @@ class Monitor:
         for r in resets[self._resets_seen:]:
             if r["cause"] == "watchdog":
                 # a hang, or an error that left the board at the REPL, is what it is for
-                if not any(k in ("hang", "crash", "boot-crash")
-                           and r["t_ms"] - WDT_MS - 2000 <= t <= r["t_ms"]
-                           for k, t in self.faults):
+                # (a hang or crash counts from when it struck: one deferred past a power cut
+                # strikes long after it was injected)
+                causes = [s for _, _, s in self.pod.struck if s is not None]
+                causes += [t for k, t in self.faults if k == "boot-crash"]
+                if not any(r["t_ms"] - WDT_MS - 2000 <= c <= r["t_ms"] for c in causes):
                     self._fail("a watchdog reset at %d ms with no hang before it" % r["t_ms"])
-        for k, t in self.faults:
-            if k == "hang" and self._checked_t <= t + WDT_MS + 100 <= self.now:
-                # (t may be up to 2 s late: a hang injected while booting strikes once it runs;
-                # another reset or a power cut may end the hang before the watchdog does)
-                if not any(t - 2500 <= r["t_ms"] <= t + WDT_MS + 100 for r in resets):
-                    self._fail("a hang at %d ms was not reset by the watchdog" % t)
+        struck = self.pod.struck
+        while self._hangs_checked < len(struck):
+            k, t0, s = struck[self._hangs_checked]
+            if k == "hang" and s is not None:
+                if s + WDT_MS + 100 > self.now:
+                    break
+                # from when it struck (a hang injected while the board boots strikes once the
+                # firmware runs); another reset, or a power cut, may end it before the watchdog
+                if not any(s <= r["t_ms"] <= s + WDT_MS + 100 for r in resets) \
+                        and not any(s <= c <= s + WDT_MS + 100 for c in self._power_cuts):
+                    self._fail("a hang at %d ms (struck at %d ms) was not reset by the watchdog"
+                               % (t0, s))
+            self._hangs_checked += 1
         feeds = self.pod.board.wdt_feeds
         quiet = (len(resets) == self._resets_seen and self._down_from is None
                  and not any(self._checked_t - WDT_MS <= t <= self.now for _, t in self.faults))

@@ -37,15 +37,20 @@ def _feed_in_chunks(pod, data: bytes) -> None:
         b.schedule(b.us + (i // SERIAL_CHUNK) * SERIAL_CHUNK_US, lambda c=chunk: b.feed_rx(c))
 
 
-def apply(pod, kind: str, arg: int = 0) -> None:
+def apply(pod, kind: str, arg: int = 0, since: int | None = None) -> None:
     b = pod.board
+    if since is None:
+        since = pod.now_ms
     if kind in ("hang", "crash") and b.hung:
+        pod.struck.append((kind, since, None))
         return  # already stuck: no code runs that could hang again or raise
     if kind in ("hang", "crash") and not pod.running:
         # the firmware is not running (the board is booting, or sits at the REPL after an
         # error): the fault happens once it runs again
-        pod.board.schedule(b.us + 50000, lambda: apply(pod, kind, arg))
+        pod.board.schedule(b.us + 50000, lambda: apply(pod, kind, arg, since))
         return
+    if kind in ("hang", "crash"):
+        pod.struck.append((kind, since, pod.now_ms))
     if kind == "button":
         pod.press(pod.now_ms, 120)
     elif kind == "hang":

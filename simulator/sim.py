@@ -137,6 +137,9 @@ class SimPod:
         self._pending: list[tuple[str, int]] = []
         self._open_wake: Wake | None = None
         self.boot_crashes = 0
+        # (kind, injected ms, struck ms) of each hang or crash fault once it is settled: it
+        # strikes when firmware code runs; on a board already hung it never does (None)
+        self.struck: list[tuple[str, int, int | None]] = []
         self.booted = 0
         self.running = False  # firmware code is running (not booting, not off)
         self._go = threading.Semaphore(0)

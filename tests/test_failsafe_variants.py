@@ -65,6 +65,20 @@ def crash_scenario(fw_dir):
     return mon.violations
 
 
+def stacked_crashes_scenario(fw_dir):
+    # a boot loop, then two crashes while the board reboots: the third error strikes inside
+    # main.py's crash handler (tests/test_failsafe_findings.py)
+    pod, mon = night(fw_dir)
+    mon.fault("boot-crash", 3)
+    mon.advance(1500)
+    mon.fault("crash")
+    mon.advance(300)
+    mon.fault("crash")
+    mon.advance(20000)
+    pod.close()
+    return mon.violations
+
+
 def endless_program_scenario(fw_dir):
     # Wake at 05:45 set at 05:50 is nearly a day away: only the cap can end this session.
     pod, mon = night(fw_dir, clock="05:50", settings={"cap_min": 100000},
@@ -102,6 +116,10 @@ VARIANTS = {
         [("main.py", "    early.crash(e)\n",
           "    import time\n\n    while True:  # wait for the watchdog\n        time.sleep_ms(100)\n")],
         crash_scenario, "not lit"),
+    "a crash handler that fails leaves the board at the REPL": (
+        [("main.py", "        except Exception:  # noqa: BLE001\n            machine.reset()\n",
+          "        finally:\n            pass\n")],
+        stacked_crashes_scenario, "not lit"),
 }
 
 
@@ -113,7 +131,7 @@ def test_broken_variant_is_caught(tmp_path, name):
 
 
 SCENARIOS = {f.__name__: f for f in (hang_scenario, tap_during_alarm_scenario, crash_scenario,
-                                      endless_program_scenario)}
+                                      stacked_crashes_scenario, endless_program_scenario)}
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

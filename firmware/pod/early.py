@@ -11,7 +11,7 @@ import neopixel
 
 from pod import board, forget
 from pod.marker import Marker
-from pod.reasons import R_BOOT_LOOP, R_CRASH
+from pod.reasons import R_BOOT_LOOP, R_CRASH, R_POWER_CUT
 
 
 def lights_on():
@@ -55,6 +55,11 @@ def crash(exc):
     The restart comes back through verdict(): an interrupted session becomes an alarm, and
     repeated crashes before "stable" become safe mode."""
     m = Marker()
+    if not m.valid and Marker.flash_active():
+        # power came back and the verdict has not run yet (RTC memory is lost): the night
+        # under way is known from flash only, and it was the power cut that interrupted it
+        m.active = 1
+        m.reason = R_POWER_CUT
     if m.active:
         try:
             lights_on()

@@ -19,7 +19,8 @@ def decide():
     if not m.valid:  # RTC memory lost: power-on, brownout or first boot
         m.active = 0
         m.reason = 0
-        m.failed_boots = 0
+        # ...or a reset of a boot that failed before it saved its verdict: that one counts
+        m.failed_boots = 0 if cause == machine.PWRON_RESET else 1
         m.deliberate = 0
         if Marker.flash_active():
             m.active = 1
