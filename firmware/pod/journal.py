@@ -68,16 +68,19 @@ class Journal:
             self.size = 0
         self.errors = 0   # writes that failed (flash full, I/O error, no heap): counted, never raised
         self.written = 0  # records written since boot
-        # one minute of heart rate, in RAM
-        self.hr_n = 0
         self.hr_min = 0
-        self.hr_max = 0
+        self._new_minute()
+        self.contact = False
+        self.st = 0  # the core state last recorded
+
+    def _new_minute(self):
+        """One minute of heart rate is kept in RAM: min, sum and max of the 1 Hz estimate."""
+        self.hr_n = 0
         self.hr_sum = 0
+        self.hr_max = 0
         self.secs = 0
         self.losses = 0
         self.lost_noted = False
-        self.contact = False
-        self.st = 0  # the core state last recorded
 
     def _put(self, typ, n):
         """Frame the payload in buf[3:3+n] (t is written here) and append it."""
@@ -182,9 +185,4 @@ class Journal:
             b[13] = n
             b[14] = min(self.losses, 255)
             self._put(T_HR, 12)
-        self.secs = 0
-        self.hr_n = 0
-        self.hr_sum = 0
-        self.hr_max = 0
-        self.losses = 0
-        self.lost_noted = False
+        self._new_minute()
