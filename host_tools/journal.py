@@ -17,15 +17,17 @@ import json
 import struct
 from datetime import datetime, timedelta
 
+from host_tools import fwtables
+
 MAGIC = 0xA5
 EPOCH = datetime(2000, 1, 1)
 
-STATES = ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")
-REASONS = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
-           "no_signal", "crash", "watchdog", "power_cut", "boot_loop")
-RESET_CAUSES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
-SOURCES = ("file", "previous", "default")
-TYPES = {1: "boot", 2: "session", 3: "phase", 4: "hr", 5: "contact", 6: "fault", 7: "wake"}
+# The firmware's own tables: a reason, state or cause the pod can write is named here too.
+STATES = fwtables.states()
+REASONS = fwtables.reasons()
+RESET_CAUSES = fwtables.reset_causes()
+SOURCES = fwtables.program_sources()
+TYPES = fwtables.journal_types()
 CSV_FIELDS = ("file", "offset", "t", "time", "type", "state", "reason", "cause", "source",
               "failed_boots", "program", "min", "mean", "max", "seconds", "losses",
               "latency_ms", "text")

@@ -21,8 +21,8 @@ _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
 _RETRY_MAX_MS = const(32000)
 _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
-_RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
-_SOURCES = ("file", "previous", "default")
+RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
+SOURCES = ("file", "previous", "default")
 
 def core_settings(d):
     return core.Settings(d["wake_level"], d["cap_min"] * 60000)
@@ -98,7 +98,7 @@ class App:
         self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         now = time.ticks_ms()
         self.t_boot = now
-        self.reset_cause = _RESET_NAMES.get(machine.reset_cause(), "unknown")
+        self.reset_cause = RESET_NAMES.get(machine.reset_cause(), "unknown")
         # the files first: their big temporary modules come and go before the long-lived
         # objects are made, which then fill the heap from below and leave one free run
         settings, plan, self.prog, probs = loaded or load_files()
@@ -116,7 +116,7 @@ class App:
         self.heart = Heart(i2c, now)
         self.rtc = machine.RTC()
         self.read_clock(now)
-        self.plan_src = _SOURCES[self.prog[1]]
+        self.plan_src = SOURCES[self.prog[1]]
         self.plan_stale = False  # a new program waits for the end of the session
         self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
         self.pod = core.Pod(plan, core_settings(settings), now)

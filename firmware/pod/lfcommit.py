@@ -117,7 +117,7 @@ def reload_plan(app):
     cannot hold the store and the validator beside the running firmware, a pod that is idle
     restarts (a deliberate reset, its lights off anyway) and loads the program at boot;
     otherwise plan_stale stays and the App tries again at the next change of state."""
-    from pod.app import _SOURCES, load_files
+    from pod.app import SOURCES, load_files
     try:
         _, plan, app.prog, probs = load_files()
     except MemoryError:
@@ -128,7 +128,7 @@ def reload_plan(app):
             import machine
             machine.reset()
         return
-    app.plan_src = _SOURCES[app.prog[1]]
+    app.plan_src = SOURCES[app.prog[1]]
     app.plan_stale = False
     app.pod.plan = plan
     app.heart.est.set_band(plan.hr_low, plan.hr_high)
