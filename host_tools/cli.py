@@ -386,6 +386,27 @@ def cmd_flash(a: argparse.Namespace) -> int:
     return 0
 
 
+def _dry_run_stale(port: str, names: list[str]) -> None:
+    """Lists the board's firmware files (read-only) to show what a deploy would remove."""
+    listing = dep.list_command(port)
+    print(dep.show(listing))
+    if port == "PORT":
+        print("# stale files: give --port to list the pod's files")
+        return
+    try:
+        on_pod = dep.parse_listing(_run(listing, capture=True).stdout or "")
+    except PodError:
+        print("# stale files: unknown, the pod's files can be listed only at a REPL: on a fresh "
+              "board, or after `podctl maintenance` (then run this dry run again)")
+        return
+    stale = dep.stale_files(on_pod, names)
+    if not stale:
+        print("# stale files: none (%d firmware files on the pod)" % len(on_pod))
+        return
+    print("# stale files on the pod, removed after the copy: %s" % ", ".join(stale))
+    print(dep.show(dep.remove_command(port, stale)))
+
+
 def cmd_deploy(a: argparse.Namespace) -> int:
     port = _port_or_find(a)
     build = Path(a.build)
@@ -402,7 +423,10 @@ def cmd_deploy(a: argparse.Namespace) -> int:
             print(dep.show(["cp", str(dep.FIRMWARE_DIR / n), str(build / n)]))
         print('# podctl: send {"cmd":"maintenance"} on %s and wait for the maintenance boot '
               "(no watchdog); skipped if the pod firmware does not answer (a fresh board)" % port)
-        for c in copy_cmds + [verify, reset]:
+        for c in copy_cmds:
+            print(dep.show(c))
+        _dry_run_stale(port, names)
+        for c in [verify, reset]:
             print(dep.show(c))
         return 0
     if build.exists():
@@ -424,8 +448,13 @@ def cmd_deploy(a: argparse.Namespace) -> int:
         raise PodError("the pod refused maintenance: %s. Deploy when no night or alarm is under "
                        "way (acknowledge or stop it first)" % e.pod_message) from None
     try:
+        stale = dep.stale_files(dep.parse_listing(_run(dep.list_command(port), capture=True).stdout or ""),
+                                names)
         for c in copy_cmds:
             _run(c)
+        if stale:
+            _run(dep.remove_command(port, stale))
+            print("deploy: removed %d stale files: %s" % (len(stale), ", ".join(stale)), flush=True)
         p = _run(verify, capture=True)
     except PodError as e:
         raise PodError("%s\nThe pod is still in maintenance (no watchdog, the pod firmware not "
@@ -501,7 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     c.set_defaults(fn=cmd_config_set)
     d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
-    d.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    d.add_argument("--dry-run", action="store_true",
+                   help="print the commands; only lists the pod's files (read-only) to show the "
+                   "stale ones a deploy would remove")
     d.add_argument("--build", default="build/deploy", help="build folder (default build/deploy)")
     f = add("flash", cmd_flash, "erase the board and write MicroPython with esptool")
     f.add_argument("--firmware", required=True, metavar="FILE.bin")

@@ -16,9 +16,12 @@ FLASH_OFFSETS = {"esp32": 0x1000, "esp32s2": 0x1000, "esp32s3": 0x0, "esp32c3": 
 FLASH_BAUD = 460800
 KEEP_SOURCE = ("boot.py", "main.py")  # run as scripts by MicroPython: must stay .py
 
-# Runs on the pod after the copy: a pod/x.py left from an older deploy would shadow the new
-# pod/x.mpy (MicroPython tries .py first).
-STALE_SCRIPT = 'import os; [os.remove("pod/" + f) for f in os.listdir("pod") if f.endswith(".py")]'
+# Lists every file under pod/ on the board, one "F:path" line each, sub-packages included.
+# One line, so --dry-run prints it as one command: a breadth-first walk that appends each
+# folder to the list it is walking.
+LIST_SCRIPT = ("import os;s=['pod'] if 'pod' in os.listdir() else [];"
+               "[s.append(d+'/'+e[0]) if e[1]==0x4000 else print('F:'+d+'/'+e[0]) "
+               "for d in s for e in os.ilistdir(d)]")
 
 # Every mpremote call starts with `resume`: without it mpremote soft-resets the board first,
 # which reruns boot.py, and outside the one maintenance boot that arms the watchdog (which
@@ -45,9 +48,11 @@ def flash_commands(port: str, firmware: str, chip: str = "esp32") -> list[list[s
 
 
 def firmware_files(fw_dir: Path = FIRMWARE_DIR) -> list[Path]:
-    """The files a pod needs, relative to fw_dir: boot.py, main.py and pod/*.py."""
+    """The files a pod needs, relative to fw_dir: boot.py, main.py and every .py under pod/,
+    sub-packages included."""
     files = [Path(n) for n in KEEP_SOURCE if (fw_dir / n).exists()]
-    files += sorted(p.relative_to(fw_dir) for p in (fw_dir / "pod").glob("*.py"))
+    files += sorted(p.relative_to(fw_dir) for p in (fw_dir / "pod").rglob("*.py")
+                    if "__pycache__" not in p.parts)
     return files
 
 
@@ -63,13 +68,38 @@ def compile_commands(build: Path, fw_dir: Path = FIRMWARE_DIR) -> list[list[str]
 
 
 def copy_commands(port: str, build: Path) -> list[list[str]]:
-    """One mpremote session: copy (cp skips files whose SHA-256 already matches), then remove
-    stale pod/*.py."""
+    """One mpremote session: copy (cp skips files whose SHA-256 already matches)."""
     mp = tool("mpremote")
     return [[mp, "connect", port, "resume",
              "fs", "cp", "-r", str(build / "pod"), ":", "+",
-             "fs", "cp", str(build / "boot.py"), str(build / "main.py"), ":", "+",
-             "exec", STALE_SCRIPT]]
+             "fs", "cp", str(build / "boot.py"), str(build / "main.py"), ":"]]
+
+
+def list_command(port: str) -> list[str]:
+    """Prints the board's files under pod/ (see LIST_SCRIPT); works at a REPL, that is on a
+    fresh board or in the pod's maintenance boot, not while the pod firmware runs."""
+    return [tool("mpremote"), "connect", port, "resume", "exec", LIST_SCRIPT]
+
+
+def parse_listing(text: str) -> list[str]:
+    """The paths in LIST_SCRIPT's output, without a leading slash."""
+    return sorted(ln.strip()[2:].lstrip("/") for ln in text.splitlines() if ln.strip().startswith("F:"))
+
+
+def stale_files(on_pod: list[str], names: list[str]) -> list[str]:
+    """Firmware files on the board that this build does not have: modules renamed or removed
+    since the last deploy, and pod/x.py beside a new pod/x.mpy (MicroPython would import the .py
+    first). Only .py and .mpy under pod/ are firmware; data files are never touched."""
+    keep = set(names)
+    return [p for p in on_pod
+            if p.startswith("pod/") and p.endswith((".py", ".mpy")) and p not in keep]
+
+
+def remove_command(port: str, stale: list[str]) -> list[str]:
+    cmd = [tool("mpremote"), "connect", port, "resume"]
+    for i, p in enumerate(stale):
+        cmd += (["+"] if i else []) + ["fs", "rm", ":" + p]
+    return cmd
 
 
 def verify_command(port: str, names: list[str]) -> list[str]:

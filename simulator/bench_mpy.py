@@ -43,13 +43,17 @@ def run_mpy(args: list[str], heap: str = "64K", cwd: Path | None = None,
 
 
 def build_firmware(dest: Path) -> Path:
-    """Compile firmware/pod/*.py with mpy-cross into dest/pod/*.mpy (bytecode, no native code,
-    so it loads on any port of the same MicroPython version). Returns dest."""
-    out = Path(dest) / "pod"
-    out.mkdir(parents=True, exist_ok=True)
+    """Compile firmware/pod/**.py with mpy-cross into dest/pod/**.mpy, sub-packages included
+    (bytecode, no native code, so it loads on any port of the same MicroPython version).
+    Returns dest."""
     mpy_cross = str(tool("mpy-cross"))
-    for src in sorted((FIRMWARE / "pod").glob("*.py")):
-        proc = subprocess.run([mpy_cross, "-o", str(out / (src.stem + ".mpy")), str(src)],
+    for src in sorted((FIRMWARE / "pod").rglob("*.py")):
+        if "__pycache__" in src.parts:
+            continue
+        rel = src.relative_to(FIRMWARE / "pod").with_suffix(".mpy")
+        target = Path(dest) / "pod" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([mpy_cross, "-o", str(target), str(src)],
                               capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
             raise RuntimeError(f"mpy-cross failed on {src}:\n{proc.stdout}{proc.stderr}")

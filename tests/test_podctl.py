@@ -3,9 +3,11 @@ timeouts and retries, the error family, port classification, and the exact espto
 mpremote command lines that --dry-run prints."""
 import base64
 import binascii
+import hashlib
 import json
 import os
 import shlex
+import subprocess
 import sys
 import tty
 from pathlib import Path
@@ -264,11 +266,17 @@ def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset):
          "write-flash", "-z", offset, "fw.bin"]]
 
 
-def test_deploy_dry_run_prints_the_mpy_cross_and_mpremote_commands(capsys):
+def test_deploy_dry_run_prints_the_mpy_cross_and_mpremote_commands(capsys, monkeypatch):
+    def no_repl(cmd, capture=False):
+        raise PodError("could not enter raw repl")
+    monkeypatch.setattr(cli, "_run", no_repl)
     assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--dry-run", "--build", "out"]) == 0
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if not ln.startswith("#")]
+    out = capsys.readouterr().out
+    assert "stale files: unknown" in out and "podctl maintenance" in out
+    lines = [ln for ln in out.splitlines() if not ln.startswith("#")]
     cmds = [shlex.split(ln) for ln in lines]
-    mods = sorted(p.stem for p in (FIRMWARE_DIR / "pod").glob("*.py"))
+    mods = sorted(str(p.relative_to(FIRMWARE_DIR / "pod").with_suffix(""))
+                  for p in (FIRMWARE_DIR / "pod").rglob("*.py"))
     assert cmds[:len(mods)] == [
         [_bin("mpy-cross"), "-march=xtensawin", "-o", "out/pod/%s.mpy" % m, str(FIRMWARE_DIR / "pod" / (m + ".py"))]
         for m in mods]
@@ -278,9 +286,61 @@ def test_deploy_dry_run_prints_the_mpy_cross_and_mpremote_commands(capsys):
         ["cp", str(FIRMWARE_DIR / "boot.py"), "out/boot.py"],
         ["cp", str(FIRMWARE_DIR / "main.py"), "out/main.py"],
         [mp, "connect", "/dev/ttyUSB0", "resume", "fs", "cp", "-r", "out/pod", ":", "+",
-         "fs", "cp", "out/boot.py", "out/main.py", ":", "+", "exec", deploy.STALE_SCRIPT],
+         "fs", "cp", "out/boot.py", "out/main.py", ":"],
+        [mp, "connect", "/dev/ttyUSB0", "resume", "exec", deploy.LIST_SCRIPT],
         [mp, "connect", "/dev/ttyUSB0", "resume", "fs", "sha256sum"] + [":" + n for n in names],
         [mp, "connect", "/dev/ttyUSB0", "resume", "reset"]]
+
+
+# What LIST_SCRIPT prints on a pod deployed before modules were renamed, with user data beside.
+OLD_POD_LISTING = ("F:pod/core.mpy\nF:pod/early.mpy\nF:pod/oldname.mpy\nF:pod/app.py\n"
+                   "F:pod/link/old.mpy\nF:pod/notes.txt\n")
+
+
+def test_deploy_dry_run_shows_the_stale_files_it_would_remove(capsys, monkeypatch):
+    ran = []
+
+    def listing(cmd, capture=False):
+        ran.append(cmd)
+        assert cmd == deploy.list_command("/dev/ttyUSB0"), "a dry run only lists the pod's files"
+        return subprocess.CompletedProcess(cmd, 0, OLD_POD_LISTING, "")
+    monkeypatch.setattr(cli, "_run", listing)
+    assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--dry-run", "--build", "out"]) == 0
+    out = capsys.readouterr().out
+    current = {str(deploy.target_name(r)) for r in deploy.firmware_files()}
+    expect = [p for p in ("pod/app.py", "pod/core.mpy", "pod/early.mpy", "pod/link/old.mpy",
+                          "pod/oldname.mpy") if p not in current]
+    assert "pod/oldname.mpy" in expect and "pod/app.py" in expect and "pod/core.mpy" not in expect
+    assert "stale files on the pod, removed after the copy: %s" % ", ".join(expect) in out
+    rm = [shlex.split(ln) for ln in out.splitlines() if " fs rm " in ln]
+    assert rm == [deploy.remove_command("/dev/ttyUSB0", expect)]
+    assert "notes.txt" not in " ".join(rm[0]), "data files are never removed"
+    assert len(ran) == 1
+
+
+def test_deploy_removes_the_stale_files_after_the_copy(tmp_path, monkeypatch):
+    ran = []
+
+    def fake_run(cmd, capture=False):
+        ran.append(cmd)
+        if cmd[:2] == [_bin("mpy-cross"), "-march=xtensawin"]:
+            Path(cmd[3]).parent.mkdir(parents=True, exist_ok=True)
+            Path(cmd[3]).write_bytes(b"M" + cmd[4].encode())
+        out = ""
+        if cmd == deploy.list_command("/dev/ttyUSB0"):
+            out = OLD_POD_LISTING
+        elif "sha256sum" in cmd:
+            names = [c[1:] for c in cmd if c.startswith(":")]
+            out = "\n".join(hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() for n in names)
+        return subprocess.CompletedProcess(cmd, 0, out, "")
+    monkeypatch.setattr(cli, "_run", fake_run)
+    monkeypatch.setattr(cli, "enter_maintenance", lambda a: "maintenance")
+    assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--build", str(tmp_path)]) == 0
+    rms = [c for c in ran if "rm" in c]
+    assert len(rms) == 1 and ":pod/oldname.mpy" in rms[0] and ":pod/link/old.mpy" in rms[0]
+    assert ":pod/core.mpy" not in rms[0] and ":pod/notes.txt" not in rms[0]
+    copy = next(i for i, c in enumerate(ran) if "cp" in c and "-r" in c)
+    assert copy < ran.index(rms[0]) < next(i for i, c in enumerate(ran) if "sha256sum" in c)
 
 
 def test_deploy_verification_reads_mpremotes_sha256sum_output():
@@ -388,3 +448,20 @@ def test_every_request_podctl_retries_is_one_the_pod_answers():
         r = host.call(cmd=cmd, **req)
         assert r["ok"], (key, r)
     pod.close()
+
+
+def test_the_listing_script_walks_sub_packages_on_micropython(tmp_path):
+    """LIST_SCRIPT as the board runs it: on the MicroPython unix port, in a folder shaped like
+    the pod's flash (a sub-package, a data file beside pod/)."""
+    from simulator import bench_mpy
+    (tmp_path / "pod" / "link").mkdir(parents=True)
+    for n in ("pod/__init__.mpy", "pod/core.mpy", "pod/link/__init__.mpy", "program.json"):
+        (tmp_path / n).write_bytes(b"x")
+    (tmp_path / "list.py").write_text(deploy.LIST_SCRIPT)
+    proc = bench_mpy.run_mpy([str(tmp_path / "list.py")], cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert deploy.parse_listing(proc.stdout) == ["pod/__init__.mpy", "pod/core.mpy",
+                                                 "pod/link/__init__.mpy"]
+    (tmp_path / "empty").mkdir()
+    proc = bench_mpy.run_mpy([str(tmp_path / "list.py")], cwd=tmp_path / "empty", timeout=60)
+    assert proc.returncode == 0 and deploy.parse_listing(proc.stdout) == []
