@@ -121,9 +121,10 @@ class App:
         self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
         self.pod = core.Pod(plan, core_settings(settings), now)
         settings = None
+        self.speaker = None
         if board.I2S_ENABLED:  # an I2S speaker plays the night; the buzzer keeps the alarm
-            from pod.i2s_out import Speaker
-            self.buzzer = Speaker(self.buzzer, self.pod)
+            from pod.i2s_out import I2SOut
+            self.speaker = I2SOut()
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         self.link = Link(self.telemetry)
@@ -191,7 +192,15 @@ class App:
         inp.cmd = core.CMD_NONE
         self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
         self.lamp.set(out.white)
-        self.buzzer.play(out.tone, out.vol)
+        sp = self.speaker
+        if sp is None:
+            self.buzzer.play(out.tone, out.vol)
+        else:  # the speaker plays every sound; the piezo still sounds the fail-safe alarm
+            sp.play(out.tone, out.vol)
+            if self.pod.state == core.ALARM:
+                self.buzzer.play(out.tone, out.vol)
+            else:
+                self.buzzer.play(0, 0)
         if out.changed:
             self._state_changed(now)
         try:

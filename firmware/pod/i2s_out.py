@@ -3,14 +3,12 @@
 # buffer, made in the constructor, holds a whole number of periods of the current tone (so it
 # loops without a click); a new tone or volume refills it, and every loop tick writes it as
 # many times as one tick of sound needs. Nothing is allocated per tick.
-# Speaker stands in for the app's Buzzer: the speaker plays every sound, and the PWM buzzer
-# (a piezo that needs no amplifier) still sounds the fail-safe alarm, as boot.py and main.py's
-# crash handler do on their own.
+# A driver only: which sounds it plays is the app's choice (the app keeps the fail-safe alarm
+# on the PWM buzzer too, as boot.py and main.py's crash handler do on their own).
 import machine
 from micropython import const
 
 from pod import board
-from pod.core import ALARM
 
 RATE = const(16000)          # samples per second, 16-bit mono
 _TICK_SAMPLES = const(1600)  # one 100 ms loop tick of sound
@@ -58,19 +56,3 @@ class I2SOut:
                 buf[2 * i + 1] = v >> 8
         self.view = memoryview(buf)[:2 * n]
         self.reps = (_TICK_SAMPLES + n - 1) // n
-
-
-class Speaker:
-    """The app's sound output when board.I2S_ENABLED: play(tone, vol) like drivers.Buzzer."""
-
-    def __init__(self, buzzer, pod):
-        self.out = I2SOut()
-        self.buzzer = buzzer
-        self.pod = pod
-
-    def play(self, tone, vol):
-        self.out.play(tone, vol)
-        if self.pod.state == ALARM:
-            self.buzzer.play(tone, vol)
-        else:
-            self.buzzer.play(0, 0)
