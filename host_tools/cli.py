@@ -1,6 +1,7 @@
 """podctl: flash, deploy, watch and command a bedtime pod over its USB serial port.
 
 Works the same against a real pod and against `pod-sim serve` (give --port the path it prints).
+When the pod refuses a command, podctl says why.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from host_tools import clikit, journal, podfiles
 from host_tools import deploy as dep
-from host_tools import journal, podfiles
+from host_tools.clikit import UsageError
 from host_tools.transport import (
     CommandFailed,
     NotAnswering,
@@ -71,15 +73,23 @@ def cmd_ports(a: argparse.Namespace) -> int:
     return 0
 
 
+def pct(value: object, full: int) -> str:
+    """A raw level as a percent of full, for people ("--" if the pod did not say)."""
+    return "%d %%" % round(value * 100 / full) if isinstance(value, (int, float)) else "--"
+
+
 def describe_status(r: dict) -> str:
+    """One line a person reads: percent for light and volume, bpm, seconds and minutes."""
     bpm = r.get("bpm")
-    return ("%s%s  light rgb%s white %s  sound %s Hz vol %s  heart %s (%s, sensor %s)  "
-            "up %.0f s  last reset %s  free heap %s B" % (
+    up_s = (r.get("up") or 0) / 1000
+    return ("%s%s  light %s (rgb%s)  sound %s  heart %s (%s, sensor %s)  "
+            "up %s  last reset %s  free heap %s B" % (
                 r.get("state"), "" if r.get("reason") in (None, "none") else " (%s)" % r.get("reason"),
-                tuple(r.get("rgb") or ()), r.get("white"), r.get("tone"), r.get("vol"),
-                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                pct(r.get("white"), 65535), tuple(r.get("rgb") or ()),
+                "off" if not r.get("tone") else "%s at %s Hz" % (pct(r.get("vol"), 1000), r.get("tone")),
+                "%.0f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
                 "contact" if r.get("contact") else "no contact", r.get("sensor"),
-                (r.get("up") or 0) / 1000, r.get("rc"), r.get("mem")))
+                "%.0f s" % up_s if up_s < 120 else "%d min" % (up_s // 60), r.get("rc"), r.get("mem")))
 
 
 def cmd_status(a: argparse.Namespace) -> int:
@@ -109,16 +119,24 @@ def _core_cmd(name: str):
 
 def cmd_reset(a: argparse.Namespace) -> int:
     with _connect(a) as t:
-        t.request("reset")
-    print("reset: the pod is restarting (a deliberate reset: no alarm)")
+        r = t.request("reset")
+    _out(a, r, "reset: the pod is restarting (a deliberate reset: no alarm)")
     return 0
+
+
+MAINTENANCE_HINT = (
+    "The pod firmware is not running, so podctl's commands get no answer until the pod leaves "
+    "maintenance. Give mpremote `resume`, so it does not soft-reset the board (a soft reset "
+    "reruns boot.py, which arms the watchdog in the middle of a copy): `mpremote connect {p} "
+    "resume repl`, `mpremote connect {p} resume fs ls`. To leave: `mpremote connect {p} resume "
+    "reset`, or the EN button; if nobody does, the pod resets itself after 10 minutes.")
 
 
 def cmd_maintenance(a: argparse.Namespace) -> int:
     port = enter_maintenance(a)
-    print("maintenance: the pod on %s is at a plain REPL without the watchdog, for this boot "
-          "only. `mpremote connect %s` works now; `podctl reset` (or the EN button) returns "
-          "to normal." % (port, port))
+    _out(a, {"ok": True, "maintenance": True, "port": port, "resets_itself_after_min": 10},
+         "maintenance: the pod on %s is at a plain REPL without the watchdog, for this boot "
+         "only.\n%s" % (port, MAINTENANCE_HINT.format(p=port)))
     return 0
 
 
@@ -263,7 +281,22 @@ def cmd_monitor(a: argparse.Namespace) -> int:
 # -- programs and logs ----------------------------------------------------------------------
 def cmd_program_check(a: argparse.Namespace) -> int:
     prog, data = podfiles.load_program_file(a.file)
-    print("%s: a valid sleep program (%r, %d bytes to upload)" % (a.file, prog.get("name", ""), len(data)))
+    _out(a, {"ok": True, "file": a.file, "name": prog.get("name", ""), "size": len(data)},
+         "%s: a valid sleep program (%r, %d bytes to upload)" % (a.file, prog.get("name", ""), len(data)))
+    return 0
+
+
+SOURCES = {"file": "the program uploaded last (program.json)",
+           "previous": "the program before it (program.bak): the last upload's file failed its check",
+           "default": "the built-in default: no stored program passed its check"}
+
+
+def cmd_program_info(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        r = t.request("program", op="info")
+    src = r.get("source")
+    _out(a, r, "program info: %r, %s bytes, CRC32 %08x; running from %s" % (
+        r.get("name"), r.get("size"), r.get("crc") or 0, SOURCES.get(str(src), repr(src))))
     return 0
 
 
@@ -281,8 +314,9 @@ def cmd_program_push(a: argparse.Namespace) -> int:
         t0 = time.monotonic()
         r = podfiles.push_program(t, data, _bar("uploading"))
         s = time.monotonic() - t0
-    print("program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
-          "effect from the next night" % (r.get("name", prog.get("name")), len(data), s, podfiles.crc32(data)))
+    _out(a, {**r, "size": len(data), "seconds": round(s, 2), "crc": podfiles.crc32(data)},
+         "program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
+         "effect from the next night" % (r.get("name", prog.get("name")), len(data), s, podfiles.crc32(data)))
     return 0
 
 
@@ -317,11 +351,14 @@ def decode_logs(out: Path, paths: list[Path]) -> str:
 
 def cmd_logs_pull(a: argparse.Namespace) -> int:
     out = Path(a.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError("--out %s is a file: give a folder (it is made if missing)" % out)
     with _connect(a) as t:
         paths = podfiles.pull_logs(t, out, lambda n, d, tot: _bar("reading " + n)(d, tot))
     total = sum(p.stat().st_size for p in paths)
-    print("logs pull: %d file(s), %d bytes, saved raw in %s" % (len(paths), total, out))
-    print(decode_logs(out, paths))
+    text = decode_logs(out, paths)
+    _out(a, {"ok": True, "files": [p.name for p in paths], "bytes": total, "folder": str(out)},
+         "logs pull: %d file(s), %d bytes, saved raw in %s\n%s" % (len(paths), total, out, text))
     return 0
 
 
@@ -342,7 +379,10 @@ def cmd_config_get(a: argparse.Namespace) -> int:
 
 
 def cmd_config_set(a: argparse.Namespace) -> int:
-    changes = podfiles.parse_settings(a.pairs)
+    try:
+        changes = podfiles.parse_settings(a.pairs)
+    except ValueError as e:
+        raise UsageError("config set: %s" % e) from None
     errs = podfiles.check_settings(changes)  # before looking for a pod
     if errs:
         raise ValidationFailed("the settings change", errs)
@@ -367,6 +407,9 @@ def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
 
 
 def cmd_flash(a: argparse.Namespace) -> int:
+    if not Path(a.firmware).is_file():
+        raise UsageError("no firmware file %s: download ESP32_GENERIC-*.bin from "
+                         "https://micropython.org/download/ESP32_GENERIC/" % a.firmware)
     port = _port_or_find(a)
     try:
         cmds = dep.flash_commands(port, a.firmware, a.chip)
@@ -376,14 +419,33 @@ def cmd_flash(a: argparse.Namespace) -> int:
         for c in cmds:
             print(dep.show(c))
         return 0
-    if not Path(a.firmware).is_file():
-        raise PodError("no firmware file %s: download ESP32_GENERIC-*.bin from "
-                       "https://micropython.org/download/ESP32_GENERIC/" % a.firmware)
+    if not a.yes:
+        _ask_before_erasing(a, port)
     for c in cmds:
         print("$ " + dep.show(c), flush=True)
         _run(c)
     print("flash: MicroPython is on the board. Next: `podctl deploy --port %s`" % port)
     return 0
+
+
+def _ask_before_erasing(a: argparse.Namespace, port: str) -> None:
+    """A board that answers as a pod with a night (or an alarm, or a wake) under way is not
+    erased without a yes: on a person's terminal podctl asks, elsewhere it refuses."""
+    try:
+        with Transport.connect(port, timeout=min(a.timeout, 2.0)) as t:
+            st = t.request("status", retries=0)
+    except PodError:
+        return  # no pod firmware answering (a new board, a bare REPL): nothing to lose
+    state = st.get("state")
+    if state in (None, "IDLE") or (state == "AWAKE" and st.get("reason") in ("button", "none")):
+        return
+    q = "the pod on %s is in %s (%s): a night may be under way. Erase it anyway?" % (
+        port, state, st.get("reason"))
+    if sys.stdin.isatty() and not a.json:
+        if input("%s [y/N] " % q).strip().lower() in ("y", "yes"):
+            return
+    raise PodError("flash: not erasing: %s Give --yes to erase it all the same" % q.replace(
+        " Erase it anyway?", ""))
 
 
 def cmd_deploy(a: argparse.Namespace) -> int:
@@ -445,17 +507,28 @@ def cmd_deploy(a: argparse.Namespace) -> int:
 
 
 # -- main -----------------------------------------------------------------------------------
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text) from None
+    if not 0 < v <= 3600:
+        raise argparse.ArgumentTypeError("%s: give a number of seconds above 0 (at most 3600)" % text)
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="podctl", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = clikit.Parser(prog="podctl", description=__doc__, epilog=clikit.EXIT_RULE,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    clikit.add_version(p)
     p.add_argument("--port", help="serial port (default: $PODCTL_PORT, else the one likely pod)")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each reply (default 3)")
-    p.add_argument("--json", action="store_true", help="print replies as JSON")
+    p.add_argument("--timeout", type=_seconds, default=3.0, help="seconds to wait for each reply (default 3)")
+    p.add_argument("--json", action="store_true", help="print replies, and errors, as JSON")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    common = argparse.ArgumentParser(add_help=False)  # the same options after the command
+    common = clikit.Parser(add_help=False)  # the same options after the command
     common.add_argument("--port", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--timeout", type=_seconds, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def add(name, fn, help, parent=None):
@@ -484,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = prs.add_parser("push", parents=[common], help="check, then upload a program (used from the next night)")
     c.add_argument("file")
     c.set_defaults(fn=cmd_program_push)
+    c = prs.add_parser("info", parents=[common], help="the pod's program: name, size, and its "
+                       "source (the file, the previous one, or the built-in default)")
+    c.set_defaults(fn=cmd_program_info)
     c = prs.add_parser("pull", parents=[common], help="read the pod's program")
     c.add_argument("--out", help="write it to this file (default: print it)")
     c.set_defaults(fn=cmd_program_pull)
@@ -507,21 +583,37 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--firmware", required=True, metavar="FILE.bin")
     f.add_argument("--chip", default="esp32", choices=sorted(dep.FLASH_OFFSETS))
     f.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    f.add_argument("--yes", action="store_true", help="erase even a pod with a night under way")
     return p
 
 
+def _fail(a: argparse.Namespace, e: Exception, rc: int) -> int:
+    """One error: a line on stderr; with --json also an object on stdout."""
+    _err(str(e))
+    if getattr(a, "json", False):
+        err: dict = {"kind": type(e).__name__, "message": str(e), "exit": rc}
+        if isinstance(e, CommandFailed):
+            err.update(code=e.code, reason=e.reason, pod_message=e.pod_message)
+        if isinstance(e, ValidationFailed):
+            err["errors"] = e.errors
+        print(json.dumps({"ok": False, "error": err}))
+    return rc
+
+
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return a.fn(a)
-    except ValidationFailed as e:
-        _err(str(e))
-        return 1
-    except PodError as e:
-        _err(str(e))
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    args = sys.argv[1:] if argv is None else argv
+    a = argparse.Namespace(json="--json" in args)
+
+    def body() -> int:
+        nonlocal a
+        a = build_parser().parse_args(args)
+        try:
+            return a.fn(a)
+        except UsageError as e:
+            return _fail(a, e, clikit.EXIT_USAGE)
+        except PodError as e:  # ValidationFailed, CommandFailed (refusals) included
+            return _fail(a, e, clikit.EXIT_FAILED)
+    return clikit.run("podctl", body)
 
 
 if __name__ == "__main__":

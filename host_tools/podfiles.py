@@ -160,19 +160,24 @@ def pull_logs(t: Transport, out_dir: str | Path, progress: Callable[[str, int, i
 # -- settings -------------------------------------------------------------------------------
 def parse_settings(pairs: list[str]) -> dict:
     """KEY=VALUE words as a partial settings dict: a value that reads as a JSON number (or
-    true/false/null, for the pod to refuse) is that, anything else is text."""
+    true/false/null, for the pod to refuse) is that, anything else is text. ValueError (a
+    wrong command line) for a word without '=' or a key given twice."""
     out: dict = {}
     for p in pairs:
         key, eq, text = p.partition("=")
-        if not eq or not key.strip():
-            raise ValidationFailed("the settings change", ["%s: give KEY=VALUE" % p])
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError("%r: give KEY=VALUE, e.g. wake_level=650" % p)
+        if key in out:
+            raise ValueError("%s is given twice (%s): give each setting once" % (
+                key, ", ".join(x for x in pairs if x.partition("=")[0].strip() == key)))
         try:
             value = json.loads(text)
             if isinstance(value, (list, dict)):
                 value = text
         except ValueError:
             value = text
-        out[key.strip()] = value
+        out[key] = value
     return out
 
 

@@ -229,7 +229,8 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
             c += step
     add(len(samples) - 1, times[-1], None)
     for f in res.faults:
-        add(at(f.at_ms), f.at_ms, "fault: %s%s" % (f.kind, " (%d)" % f.arg if f.arg else ""))
+        add(at(f.at_ms), f.at_ms, "fault: %s%s (%s)" % (f.kind, " (%d)" % f.arg if f.arg else "",
+                                                       _fault_when(res, f.at_ms)[1]))
     for r in res.resets:
         add(at(r["t_ms"]), r["t_ms"], "reset: %s" % r["cause"])
     for w in res.wakes:
@@ -377,7 +378,7 @@ def summary(res) -> str:
         lines.append("resets: none")
     if res.faults:
         lines.append("faults injected: " + ", ".join(
-            "%s at %s" % (f.kind, hhmmss(clock_s(res, f.at_ms))) for f in res.faults))
+            "%s at %s (%s)" % ((f.kind,) + _fault_when(res, f.at_ms)) for f in res.faults))
     est = [s.bpm for s in sm if s.bpm is not None]
     if est:
         none = len(sm) - len(est)
@@ -387,3 +388,10 @@ def summary(res) -> str:
     else:
         lines.append("heart rate (estimate): none")
     return "\n".join(lines)
+
+
+def _fault_when(res, at_ms: int) -> tuple[str, str]:
+    """A fault's time both ways: ("03:00", "4 h 30 min after start")."""
+    from simulator.night import describe_when
+    c = res.start_clock_s
+    return describe_when(at_ms, "%02d:%02d" % (c // 3600, c // 60 % 60))

@@ -157,10 +157,15 @@ def test_corrupt_program_file_falls_back_and_the_night_goes_on():
     assert res.wakes == [] and res.final_state == "SLEEP"
 
 
-def test_fault_spec_parsing():
-    assert parse_fault("power-cut:60@02:30") == FaultSpec("power-cut", 150 * M, 60)
-    assert parse_fault("hang@00:00:05").at_ms == 5000
-    for bad in ("hang", "melt@01:00", "hang@1:99", "hr-low:x@01:00"):
+def test_fault_spec_parsing_one_clock():
+    """@HH:MM is a clock time, @+HH:MM the time since the night started."""
+    assert parse_fault("power-cut:60@+02:30") == FaultSpec("power-cut", 150 * M, 60)
+    assert parse_fault("power-cut:60@01:00", "22:30") == FaultSpec("power-cut", 150 * M, 60)
+    assert parse_fault("hang@+00:00:05").at_ms == 5000
+    assert parse_fault("hang@22:30:05", "22:30").at_ms == 5000
+    assert parse_fault("hang@06:10", "05:30").at_ms == 40 * M
+    for bad in ("hang", "melt@01:00", "hang@1:99", "hr-low:x@01:00", "hang@25:00",
+                "hr-low:500@01:00", "hang:3@01:00", "hang@+1:99"):
         with pytest.raises(ValueError):
             parse_fault(bad)
 
@@ -171,7 +176,7 @@ def run_cli(*args):
 
 
 def test_cli_night_json_contract():
-    p = run_cli("night", "--json", "--start", "05:30", "--fault", "hang@00:40")
+    p = run_cli("night", "--json", "--start", "05:30", "--fault", "hang@06:10")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert set(out) >= {"wakes", "resets", "final_state"}
@@ -179,6 +184,9 @@ def test_cli_night_json_contract():
     assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms"}
     assert w["reason"] == "watchdog" and isinstance(w["lit_ms"], int)
     assert out["resets"] == [{"t_ms": out["resets"][0]["t_ms"], "cause": "watchdog"}]
+    # the fault echoed both ways: the clock time given, and the time since the start
+    assert out["faults"] == [{"kind": "hang", "at_ms": 40 * M, "arg": 0, "clock": "06:10",
+                              "after_start": "40 min after start"}]
 
 
 def test_cli_rejects_bad_input_clearly(tmp_path):

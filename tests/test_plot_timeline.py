@@ -174,7 +174,8 @@ def test_summary(night, fault_night):
     assert hr and 40 < int(hr.group(1)) <= int(hr.group(2)) <= int(hr.group(3)) < 100
     f = summary(fault_night)
     assert "resets: watchdog at 06:35:0" in f
-    assert "hr_high" in f and "faults injected: hr-high at 06:22:00, hang at 06:35:00" in f
+    assert "hr_high" in f and ("faults injected: hr-high at 06:22 (32 min after start), "
+                            "hang at 06:35 (45 min after start)") in f
     assert "ALARM" in f.splitlines()[1]
 
 

@@ -254,7 +254,9 @@ def _bin(name):
 
 @pytest.mark.parametrize("chip,offset", [("esp32", "0x1000"), ("esp32s3", "0x0"), ("esp32c3", "0x0"),
                                          ("esp32c6", "0x0")])
-def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset):
+def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fw.bin").write_bytes(b"\xe9" + bytes(15))
     assert cli.main(["flash", "--firmware", "fw.bin", "--chip", chip, "--port", "/dev/ttyUSB0",
                      "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()

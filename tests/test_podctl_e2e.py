@@ -134,7 +134,8 @@ def test_reset_and_maintenance_are_refused_during_a_night_and_work_when_idle(cap
             for cmd in ("reset", "maintenance"):
                 with pytest.raises(CommandFailed) as e:
                     t.request(cmd)
-                assert e.value.code == "refused" and "night" in e.value.pod_message
+                assert e.value.code == "refused" and e.value.pod_message.startswith(
+                    "a night is under way: %s only when the pod is idle" % cmd)
             t.request("stop")
         assert podctl(s.port, "reset") == 0
         time.sleep(0.5)
@@ -142,9 +143,20 @@ def test_reset_and_maintenance_are_refused_during_a_night_and_work_when_idle(cap
             st = t.request("status")
         assert st["rc"] == "hard" and st["state"] == "IDLE" and st["reason"] == "none"
         assert podctl(s.port, "maintenance") == 0
-        assert "plain REPL without the watchdog" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        # the hint names what works: mpremote with resume, how to leave, and the 10 minutes
+        assert "plain REPL without the watchdog" in out
+        assert "mpremote connect %s resume repl" % s.port in out
+        assert "mpremote connect %s resume reset" % s.port in out and "EN button" in out
+        assert "resets itself after 10 minutes" in out
+        assert "podctl reset" not in out  # it cannot answer in maintenance
         with pytest.raises(NotAnswering):  # the pod firmware is not running: a bare REPL
             Transport.connect(s.port, timeout=1)
+        # and a podctl command tried now says how to leave maintenance
+        assert podctl(s.port, "--timeout", "1", "reset") == 1
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and "did not answer hello" in err
+        assert "mpremote connect %s resume reset" % s.port in err and "10 minutes" in err
 
 
 def test_serve_places_a_symlink_and_removes_it_on_sigint(tmp_path):

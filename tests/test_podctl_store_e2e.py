@@ -106,8 +106,8 @@ def test_config_get_and_set_through_podctl(server, capsys):
 def test_config_set_refuses_what_the_pod_would_refuse(server, capsys, monkeypatch):
     with Transport.connect(server.port, timeout=5) as t:
         before = podfiles.get_config(t)
-    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red", "wake_level") == 1
-    assert "wake_level: give KEY=VALUE" in capsys.readouterr().err
+    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red", "wake_level") == 2
+    assert "'wake_level': give KEY=VALUE" in capsys.readouterr().err
     assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red") == 1
     err = capsys.readouterr().err
     assert "cap_min: 2000 is outside 60..720" in err and "colour: unknown key" in err

@@ -15,6 +15,7 @@ import simstate
 _held = mpyenv.limit()
 
 from pod import core, link  # noqa: E402
+from pod.reasons import REF_ALARM, REF_NIGHT, REF_NO_ALARM  # noqa: E402
 
 _real_print = builtins.print
 
@@ -63,7 +64,7 @@ class Rig:
             data = data.encode()
         return self.board.feed_rx(data)
 
-    def tick(self, now=0, ok=True, state=None):
+    def tick(self, now=0, refusal=0, state=None):
         """One loop iteration's worth: poll, a stand-in for the core's step, done."""
         inp = self.inp
         builtins.print = self.out.print
@@ -73,7 +74,7 @@ class Rig:
                 self.cmds.append(inp.cmd)
                 if state is not None:
                     self.state = state
-            self.link.done(ok, self.state)
+            self.link.done(refusal, self.state)
         finally:
             builtins.print = _real_print
         inp.cmd = core.CMD_NONE
@@ -132,15 +133,15 @@ def test_core_commands_go_through_the_core_one_per_tick():
     [a] = r.tick(state=core.AWAKE)
     assert a == {"id": 1, "ok": True, "state": "AWAKE"}, a
     assert r.cmds == [core.CMD_WAKE]
-    [b] = r.tick(ok=False)  # the ack waited a tick, then the core refused it
-    assert b["id"] == 2 and _code(b) == "refused", b
+    [b] = r.tick(refusal=REF_NO_ALARM)  # the ack waited a tick, then the core refused it
+    assert b["id"] == 2 and _code(b) == "refused" and b["error"]["reason"] == REF_NO_ALARM, b
     [c] = r.tick()  # reading stopped at the ack: the hello comes a tick later
     assert c["id"] == 3 and c["ok"]
     assert r.cmds == [core.CMD_WAKE, core.CMD_ACK]
     r.state = core.ALARM
     r.send({"id": 4, "cmd": "start"})
-    [d] = r.tick(ok=False)
-    assert _code(d) == "refused" and "alarm" in d["error"]["message"]
+    [d] = r.tick(refusal=REF_ALARM)
+    assert _code(d) == "refused" and d["error"]["reason"] == REF_ALARM, d
     r.send({"id": 5, "cmd": "stop"})
     r.inp.cmd = core.CMD_ACK  # the tick already carries a command: the link waits
     builtins.print = r.out.print
@@ -200,7 +201,7 @@ def test_an_idle_link_allocates_nothing():
         i = 0
         while i < 1000:
             lk.poll(i, inp)
-            lk.done(True, 0)
+            lk.done(0, 0)
             i += 1
     finally:
         micropython.heap_unlock()
@@ -232,6 +233,7 @@ def test_reset_is_refused_during_a_night_and_marked_deliberate_otherwise():
     r.send({"id": 2, "cmd": "maintenance"})
     [a, b] = r.ticks(2)
     assert _code(a) == "refused" and _code(b) == "refused", (a, b)
+    assert a["error"]["reason"] == b["error"]["reason"] == REF_NIGHT, (a, b)  # no app: a night
     m.active = 0
     m.failed_boots = 2
     m.save()
