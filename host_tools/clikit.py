@@ -45,7 +45,11 @@ def run(tool: str, body: Callable[[], int]) -> int:
     """Run a tool's main body: a UsageError is one line and exit status 2; a closed pipe
     (`| head`) and Ctrl-C end quietly."""
     try:
-        rc = body()
+        try:
+            rc = body()
+        except SystemExit:  # argparse's --help, --version and usage errors: flushed here too
+            sys.stdout.flush()
+            raise
         sys.stdout.flush()
         return rc
     except UsageError as e:

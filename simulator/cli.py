@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,7 +107,10 @@ def cmd_night(a: argparse.Namespace) -> int:
         if not a.plot:
             raise UsageError("--zoom pictures part of the night: give --plot too")
     t0 = time.perf_counter()
-    res, _pod = run_night(spec)
+    # the flash folder is ours, so a Ctrl-C mid-night removes it without a word
+    with tempfile.TemporaryDirectory(prefix="pod-sim-", ignore_cleanup_errors=True) as wd:
+        res, pod = run_night(spec, Path(wd))
+        pod.close()
     wall = time.perf_counter() - t0
     DEFAULT = firmware_module("pod.program").DEFAULT
     name = (spec.program or DEFAULT).get("name", "")
