@@ -62,6 +62,10 @@ def _out(a: argparse.Namespace, reply: dict, text: str) -> None:
 # -- simple commands ----------------------------------------------------------------------
 def cmd_ports(a: argparse.Namespace) -> int:
     ports = list_pod_ports()
+    if a.json:
+        print(json.dumps([{"device": p.device, "vid": p.vid, "pid": p.pid,
+                           "description": p.description, "likely_pod": bridge} for p, bridge in ports]))
+        return 0
     if not ports:
         print("no serial ports found (a pod on USB shows up as /dev/ttyUSB*, /dev/ttyACM* or "
               "/dev/cu.*; check the cable carries data)")
@@ -227,13 +231,16 @@ class Monitor:
             bpm = tel.get("bpm")
             t.add_row("state", "%s%s" % (tel.get("state"), "" if tel.get("reason") in (None, "none")
                                          else "  (%s)" % tel.get("reason")))
-            t.add_row("light", "[on rgb(%d,%d,%d)]      [/] rgb(%d,%d,%d)  white %s" % (r, g, b, r, g, b, tel.get("white")))
-            t.add_row("sound", "%s Hz, volume %s" % (tel.get("tone"), tel.get("vol")))
+            t.add_row("light", "[on rgb(%d,%d,%d)]      [/] rgb(%d,%d,%d)  white LED %s" % (
+                r, g, b, r, g, b, pct(tel.get("white"), 65535)))
+            t.add_row("sound", "off" if not tel.get("tone") else "%s Hz at %s volume" % (
+                tel.get("tone"), pct(tel.get("vol"), 1000)))
             t.add_row("heart", "%s  (%s, quality %s, sensor %s)" % (
-                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                "%.0f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
                 "contact" if tel.get("contact") else "no contact", tel.get("q"), tel.get("sensor")))
-            t.add_row("up", "%.0f s  (last reset: %s, free heap %s B)" % (
-                (tel.get("up") or 0) / 1000, tel.get("rc"), tel.get("mem")))
+            up = (tel.get("up") or 0) / 1000
+            t.add_row("up", "%s  (last reset: %s, free heap %s B)" % (
+                "%.0f s" % up if up < 120 else "%d min" % (up // 60), tel.get("rc"), tel.get("mem")))
         else:
             t.add_row("", "waiting for telemetry...")
         for e in self.events:
@@ -246,12 +253,18 @@ class Monitor:
 
 def cmd_monitor(a: argparse.Namespace) -> int:
     mon = Monitor()
-    plain = a.plain or not sys.stdout.isatty()
+    plain = a.plain or a.json or not sys.stdout.isatty()
     with _connect(a, hello=False) as t:
         mon.last = time.monotonic()
         if plain:
             def on_line(msg, now):
                 note = mon.update(msg, now)
+                if a.json:  # the pod's own lines, and the monitor's notices as objects
+                    if note:
+                        print(json.dumps({"t": "notice", "text": note}), flush=True)
+                    if msg is not None and msg.get("t") in ("tel", "evt"):
+                        print(json.dumps(msg), flush=True)
+                    return None
                 if note:
                     print(note, flush=True)
                 if msg is not None and msg.get("t") in ("tel", "evt"):
@@ -300,19 +313,50 @@ def cmd_program_info(a: argparse.Namespace) -> int:
     return 0
 
 
-def _bar(label: str):
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print("\r%s %d/%d bytes" % (label, done, total), end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
-    return progress
+class Bars:
+    """Progress bars for long transfers (rich, on stderr): bytes, rate and time left. Shown only
+    on a terminal (or with force=True); elsewhere the transfer is silent."""
+
+    def __init__(self, force: bool | None = None, console=None):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        on = sys.stderr.isatty() if force is None else force
+        self.progress = Progress(TextColumn("{task.description:<18}"), BarColumn(bar_width=30),
+                                 DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                                 console=console or Console(stderr=True), disable=not on)
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def update(self, label: str, done: int, total: int) -> None:
+        tid = self.tasks.get(label)
+        if tid is None:
+            tid = self.tasks[label] = self.progress.add_task(label, total=total)
+        self.progress.update(tid, completed=done, total=total)  # pyright: ignore[reportArgumentType]
+
+    def one(self, label: str):
+        """A (done, total) callback for one transfer."""
+        return lambda done, total: self.update(label, done, total)
 
 
 def cmd_program_push(a: argparse.Namespace) -> int:
     prog, data = podfiles.load_program_file(a.file)
     with _connect(a) as t:
         t0 = time.monotonic()
-        r = podfiles.push_program(t, data, _bar("uploading"))
+        with Bars() as bars:
+            r = podfiles.push_program(t, data, bars.one("uploading"))
         s = time.monotonic() - t0
     _out(a, {**r, "size": len(data), "seconds": round(s, 2), "crc": podfiles.crc32(data)},
          "program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
@@ -322,7 +366,8 @@ def cmd_program_push(a: argparse.Namespace) -> int:
 
 def cmd_program_pull(a: argparse.Namespace) -> int:
     with _connect(a) as t:
-        info, data = podfiles.pull_program(t, _bar("reading"))
+        with Bars() as bars:
+            info, data = podfiles.pull_program(t, bars.one("reading program"))
     if a.out:
         Path(a.out).write_bytes(data)
         print("program pull: %r (%s, %d bytes) written to %s" % (info.get("name"), info.get("source"), len(data), a.out))
@@ -354,7 +399,8 @@ def cmd_logs_pull(a: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError("--out %s is a file: give a folder (it is made if missing)" % out)
     with _connect(a) as t:
-        paths = podfiles.pull_logs(t, out, lambda n, d, tot: _bar("reading " + n)(d, tot))
+        with Bars() as bars:
+            paths = podfiles.pull_logs(t, out, bars.update)
     total = sum(p.stat().st_size for p in paths)
     text = decode_logs(out, paths)
     _out(a, {"ok": True, "files": [p.name for p in paths], "bytes": total, "folder": str(out)},
@@ -362,13 +408,24 @@ def cmd_logs_pull(a: argparse.Namespace) -> int:
     return 0
 
 
+CONFIG_UNITS = {  # a setting's raw value as a person reads it
+    "wake_level": lambda v: "%s of full light, perceived" % pct(v, 1000),
+    "cap_min": lambda v: "%d h %02d min: the longest a night can run" % (v // 60, v % 60)
+    if isinstance(v, int) else str(v),
+    "hr_low": lambda v: "%s bpm: the lowest safe heart rate" % v,
+    "hr_high": lambda v: "%s bpm: the highest safe heart rate" % v,
+}
+
+
 def _show_config(a: argparse.Namespace, cfg: dict, head: str) -> None:
+    """The settings in human units (the JSON keeps the raw fields)."""
     if a.json:
         print(json.dumps(cfg))
     else:
         print(head)
         for k, v in cfg.items():
-            print("  %-10s %s" % (k, json.dumps(v)))
+            shown = CONFIG_UNITS[k](v) if k in CONFIG_UNITS else json.dumps(v)
+            print("  %-10s %-6s %s" % (k, json.dumps(v), "" if k not in CONFIG_UNITS else "(%s)" % shown))
 
 
 def cmd_config_get(a: argparse.Namespace) -> int:

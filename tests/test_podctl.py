@@ -361,8 +361,32 @@ def test_monitor_live_view_shows_the_telemetry_and_the_silence():
     con = Console(width=120, record=True, file=open(os.devnull, "w"))
     con.print(m.render())
     text = con.export_text()
-    assert "ALARM  (hr_low)" in text and "38.5 bpm" in text and "880 Hz" in text
+    assert "ALARM  (hr_low)" in text and "38 bpm" in text and "880 Hz at 50 % volume" in text
+    assert "white LED 100 %" in text and "up     61 s" in text
     assert "last reset: watchdog" in text and "pod quiet for" in text
+
+
+def test_status_reads_in_human_units():
+    """Percent for light and volume, bpm, minutes; the JSON (the pod's reply) keeps the raw."""
+    line = cli.describe_status({"state": "WAKE_RAMP", "reason": "scheduled", "rgb": [255, 120, 20],
+                                "white": 32768, "tone": 523, "vol": 250, "bpm": 61.4,
+                                "contact": True, "sensor": "ok", "up": 5400000, "rc": "power_on",
+                                "mem": 16000})
+    assert line.startswith("WAKE_RAMP (scheduled)  light 50 % (rgb(255, 120, 20))")
+    assert "sound 25 % at 523 Hz" in line and "heart 61 bpm (contact, sensor ok)" in line
+    assert "up 90 min" in line
+    safe = cli.describe_status({"state": "ALARM", "white": 65535, "tone": 0, "bpm": None, "up": 3000})
+    assert "light 100 %" in safe and "sound off" in safe and "heart --" in safe and "up 3 s" in safe
+
+
+def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
+    import argparse
+    cfg = {"pod_name": "bedtime-pod", "wake_level": 650, "cap_min": 600, "hr_low": 40, "hr_high": 130}
+    cli._show_config(argparse.Namespace(json=False), cfg, "config: the pod's settings")
+    out = capsys.readouterr().out
+    assert "65 % of full light" in out and "10 h 00 min" in out and "40 bpm" in out
+    cli._show_config(argparse.Namespace(json=True), cfg, "x")
+    assert json.loads(capsys.readouterr().out) == cfg
 
 
 # -- host and firmware agree ----------------------------------------------------------------

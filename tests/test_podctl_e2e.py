@@ -170,3 +170,26 @@ def test_serve_places_a_symlink_and_removes_it_on_sigint(tmp_path):
         rc, out = s.stop(signal.SIGINT)
     assert rc == 0 and "stopped" in out
     assert not link.exists() and not link.is_symlink()
+
+
+def test_flash_asks_before_erasing_a_pod_with_a_night_under_way(server, tmp_path, capsys, monkeypatch):
+    fw = tmp_path / "fw.bin"
+    fw.write_bytes(b"\xe9" + bytes(15))
+    ran = []
+    monkeypatch.setattr(cli, "_run", lambda cmd, capture=False: ran.append(cmd))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # no person to ask
+    with Transport.connect(server.port, timeout=5) as t:
+        t.request("start")
+    try:
+        assert podctl(server.port, "flash", "--firmware", str(fw)) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not erasing" in err and "WIND_DOWN" in err, err
+        assert "--yes" in err and ran == []  # nothing erased
+        assert podctl(server.port, "flash", "--firmware", str(fw), "--yes") == 0
+        assert [c[-1] for c in ran] == ["erase-flash", str(fw)]
+    finally:
+        with Transport.connect(server.port, timeout=5) as t:
+            t.request("stop")
+    ran.clear()
+    assert podctl(server.port, "flash", "--firmware", str(fw)) == 0  # idle: nothing to ask
+    assert len(ran) == 2
