@@ -86,10 +86,11 @@ def describe_status(r: dict) -> str:
     """One line a person reads: percent for light and volume, bpm, seconds and minutes."""
     bpm = r.get("bpm")
     up_s = (r.get("up") or 0) / 1000
-    return ("%s%s  light %s (rgb%s)  sound %s  heart %s (%s, sensor %s)  "
+    rgb = tuple(r.get("rgb") or ())
+    return ("%s%s  strip %s rgb%s, white LED %s  sound %s  heart %s (%s, sensor %s)  "
             "up %s  last reset %s  free heap %s B" % (
                 r.get("state"), "" if r.get("reason") in (None, "none") else " (%s)" % r.get("reason"),
-                pct(r.get("white"), 65535), tuple(r.get("rgb") or ()),
+                pct(max(rgb), 255) if rgb else "--", rgb, pct(r.get("white"), 65535),
                 "off" if not r.get("tone") else "%s at %s Hz" % (pct(r.get("vol"), 1000), r.get("tone")),
                 "%.0f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
                 "contact" if r.get("contact") else "no contact", r.get("sensor"),
@@ -301,7 +302,7 @@ def cmd_program_check(a: argparse.Namespace) -> int:
 
 SOURCES = {"file": "the program uploaded last (program.json)",
            "previous": "the program before it (program.bak): the last upload's file failed its check",
-           "default": "the built-in default: no stored program passed its check"}
+           "default": "the built-in default (no program stored, or none passed its check)"}
 
 
 def cmd_program_info(a: argparse.Namespace) -> int:

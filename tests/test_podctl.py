@@ -372,11 +372,11 @@ def test_status_reads_in_human_units():
                                 "white": 32768, "tone": 523, "vol": 250, "bpm": 61.4,
                                 "contact": True, "sensor": "ok", "up": 5400000, "rc": "power_on",
                                 "mem": 16000})
-    assert line.startswith("WAKE_RAMP (scheduled)  light 50 % (rgb(255, 120, 20))")
+    assert line.startswith("WAKE_RAMP (scheduled)  strip 100 % rgb(255, 120, 20), white LED 50 %")
     assert "sound 25 % at 523 Hz" in line and "heart 61 bpm (contact, sensor ok)" in line
     assert "up 90 min" in line
     safe = cli.describe_status({"state": "ALARM", "white": 65535, "tone": 0, "bpm": None, "up": 3000})
-    assert "light 100 %" in safe and "sound off" in safe and "heart --" in safe and "up 3 s" in safe
+    assert "strip -- rgb(), white LED 100 %" in safe and "sound off" in safe and "heart --" in safe and "up 3 s" in safe
 
 
 def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
