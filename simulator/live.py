@@ -158,7 +158,8 @@ class LiveView:
         """The pod's answers to the wake/ack sent from the keys, in the log, in words."""
         from host_tools.refusals import words
         for r in self.pod.replies:
-            cmd = self._asked.pop(r.get("id"), None) if isinstance(r.get("id"), int) else None
+            rid = r.get("id")
+            cmd = self._asked.pop(rid, None) if isinstance(rid, int) else None
             if cmd is None:
                 continue
             if r.get("ok"):
