@@ -12,7 +12,9 @@ from pathlib import Path
 
 from host_tools.transport import CommandFailed, PodError, Transport, ValidationFailed
 
-CHUNK = 96           # raw bytes per chunk: 128 base64 characters, well inside a 256-byte line
+CHUNK = 138          # raw bytes per upload chunk: 184 base64 characters, so the whole request
+                     # fits the pod's 256-byte line (and its 259-byte receive buffer)
+READ_CHUNK = 512     # raw bytes per read reply: replies are not held to the line limit
 MAX_PROGRAM = 4096   # bytes, the pod's limit for program.json
 
 Progress = Callable[[int, int], None]
@@ -123,7 +125,7 @@ def pull_program(t: Transport, progress: Progress | None = None) -> tuple[dict, 
 def read_all(t: Transport, what: dict, size: int, progress: Progress | None = None) -> bytes:
     out = bytearray()
     while len(out) < size:
-        n = min(CHUNK, size - len(out))
+        n = min(READ_CHUNK, size - len(out))
         fields = {k: v for k, v in what.items() if k != "cmd"}
         reply = t.request(what["cmd"], op="read", off=len(out), n=n, **fields)
         piece = b64(reply.get("data"))

@@ -64,15 +64,15 @@ def test_crc32_is_the_standard_one_the_pod_computes():
     assert podfiles.crc32(data) == binascii.crc32(data) & 0xFFFFFFFF
 
 
-@pytest.mark.parametrize("size", [0, 1, 95, 96, 97, 960, 4096])
+@pytest.mark.parametrize("size", [0, 1, 137, 138, 139, 960, 4096])
 def test_chunks_cover_the_data_in_order_and_fit_a_line(size):
     data = os.urandom(size)
     got = list(podfiles.chunks(data))
-    assert [off for off, _ in got] == list(range(0, size, 96))
-    assert all(len(text) <= 128 for _, text in got)
+    assert [off for off, _ in got] == list(range(0, size, podfiles.CHUNK))
+    assert all(len(text) <= 184 for _, text in got)
     assert b"".join(base64.b64decode(t) for _, t in got) == data
-    for off, text in got:  # each chunk request fits in the pod's line
-        transport.frame({"id": 999999, "cmd": "program", "op": "chunk", "off": off, "data": text})
+    for _, text in got:  # each chunk request fits in the pod's line, at the largest offset
+        transport.frame({"id": 99999999, "cmd": "program", "op": "chunk", "off": 4095, "data": text})
 
 
 # -- a scripted pod on a fake port ----------------------------------------------------------
@@ -395,6 +395,7 @@ def test_host_limits_are_the_firmwares():
     assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
     assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
     assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
+    assert podfiles.READ_CHUNK == firmware_module("pod.linkfiles").READ_MAX
     assert podfiles.MAX_PROGRAM == firmware_module("pod.store").MAX_PROGRAM
 
 

@@ -28,7 +28,7 @@ from pod import VERSION, core, forget
 
 PROTOCOL = const(1)
 MAX_LINE = const(256)     # bytes in a request line, without the newline
-_MAX_BYTES = const(64)    # read per tick: 640 B/s at the 10 Hz loop
+_MAX_BYTES = const(256)   # read per tick: a whole request line (2.5 KB/s at the 10 Hz loop)
 _MAX_LINES = const(4)     # replies per tick
 _CMDS = ("wake", "ack", "start", "stop")  # core.CMD_WAKE .. CMD_STOP, in order
 _CTL = ("time", "reset", "maintenance")   # pod.linkctl
