@@ -436,6 +436,25 @@ def cmd_config_get(a: argparse.Namespace) -> int:
     return 0
 
 
+APPLIES = {"wake_level": "at once", "cap_min": "at once (a night under way included)",
+           "pod_name": "at once", "hr_low": "from the next night (with the program)",
+           "hr_high": "from the next night (with the program)"}
+
+
+def describe_changes(before: dict, after: dict) -> list[str]:
+    """What a config set changed, in human units, and when each change applies."""
+    lines = []
+    for k in after:
+        if before.get(k) == after[k]:
+            continue
+        unit = CONFIG_UNITS.get(k)
+        was = json.dumps(before.get(k)) if k in before else "unset"
+        shown = " (%s)" % unit(after[k]) if unit else ""
+        lines.append("  %s: %s -> %s%s; applies %s" % (k, was, json.dumps(after[k]), shown,
+                                                       APPLIES.get(k, "at once")))
+    return lines
+
+
 def cmd_config_set(a: argparse.Namespace) -> int:
     try:
         changes = podfiles.parse_settings(a.pairs)
@@ -445,9 +464,17 @@ def cmd_config_set(a: argparse.Namespace) -> int:
     if errs:
         raise ValidationFailed("the settings change", errs)
     with _connect(a) as t:
+        before = podfiles.get_config(t)
         cfg = podfiles.set_config(t, changes)
-    _show_config(a, cfg, "config set: stored on the pod (%s); the light level and the cap apply "
-                 "at once, the heart-rate band with the next program" % ", ".join(sorted(changes)))
+    if a.json:
+        print(json.dumps({"ok": True, "before": before, "config": cfg,
+                          "changed": sorted(k for k in cfg if before.get(k) != cfg[k])}))
+        return 0
+    lines = describe_changes(before, cfg)
+    print("config set: stored on the pod; %s" % ("changed:" if lines else "nothing changed (the "
+                                                  "pod already had these values)"))
+    for ln in lines:
+        print(ln)
     return 0
 
 
@@ -664,8 +691,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         nonlocal a
-        a = build_parser().parse_args(args)
         try:
+            a = build_parser().parse_args(args)
             return a.fn(a)
         except UsageError as e:
             return _fail(a, e, clikit.EXIT_USAGE)

@@ -30,11 +30,10 @@ def version() -> str:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage block), exit status 2."""
+    """argparse whose errors are a UsageError: one line (no usage block), exit status 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        print("%s: %s (see %s --help)" % (self.prog, message, self.prog), file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise UsageError("%s (see %s --help)" % (message, self.prog))
 
 
 def add_version(p: argparse.ArgumentParser) -> None:

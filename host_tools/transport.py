@@ -207,7 +207,8 @@ def port_error(port: str, e: BaseException) -> PodError:
                           "(for the simulator, use the path `pod-sim serve` printed)" % port)
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text.lower():
         return PortBusy("serial port %s is in use by another program (a serial monitor, mpremote, "
-                        "another podctl?): close it and try again" % port)
+                        "or another podctl, such as a `podctl monitor` still running): close it "
+                        "and try again" % port)
     if code == errno.EACCES or "Permission denied" in text:
         return PortDenied("no permission to open %s: add yourself to the group that owns it "
                           "(often `dialout`: sudo usermod -aG dialout $USER, then log in again)" % port)

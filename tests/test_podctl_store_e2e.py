@@ -91,7 +91,11 @@ def test_config_get_and_set_through_podctl(server, capsys):
     assert set(before) == {"pod_name", "wake_level", "cap_min", "hr_low", "hr_high"}
     assert podctl(server.port, "config", "set", "wake_level=650", "pod_name=Kid's room") == 0
     said = capsys.readouterr().out
-    assert "stored on the pod (pod_name, wake_level)" in said and '"Kid\'s room"' in said
+    # what changed, in human units, and when each change applies
+    assert "config set: stored on the pod; changed:" in said
+    assert "  wake_level: %d -> 650 (65 %% of full light, perceived); applies at once" % (
+        before["wake_level"]) in said
+    assert '  pod_name: "bedtime-pod" -> "Kid\'s room"; applies at once' in said
     assert podctl(server.port, "--json", "config", "get") == 0
     after = json.loads(capsys.readouterr().out)
     assert after == dict(before, wake_level=650, pod_name="Kid's room")
