@@ -26,6 +26,7 @@ from simulator.night import (
     parse_when,
     result_json,
     run_night,
+    wake_cap_note,
     wake_window_ms,
 )
 from simulator.sim import firmware_module
@@ -114,15 +115,19 @@ def cmd_night(a: argparse.Namespace) -> int:
     wall = time.perf_counter() - t0
     DEFAULT = firmware_module("pod.program").DEFAULT
     name = (spec.program or DEFAULT).get("name", "")
+    capped = wake_cap_note(spec.program or DEFAULT, spec.start_clock)
     if a.json:
         out = result_json(res, name)
         out["wall_s"] = round(wall, 3)
+        out["wake_moved_by_cap"] = capped
         print(json.dumps(out))
     else:
         from simulator.timeline import format_timeline, summary
         print(format_timeline(res))
         print()
         print(summary(res))
+        if capped:
+            print("note: %s" % capped)
         print("\nSimulated %.1f h in %.1f s of wall time (%.0fx real time)." % (
             res.duration_ms / 3.6e6, wall, res.duration_ms / 1000 / max(wall, 1e-9)))
     if a.plot:

@@ -146,6 +146,27 @@ def wake_offset_ms(program: dict, start_clock: str) -> int:
     return START_PRESS_MS + 2000 + min(target, 12 * 3600 * 1000 - 60000)
 
 
+def wake_cap_note(program: dict, start_clock: str) -> str | None:
+    """What to tell a person when the 12 h session cap moves the program's wake earlier (the
+    firmware always wakes a minute before the cap), else None."""
+    prog = firmware_module("pod.program")
+    plan = prog.load(program)
+    h, m = (int(x) for x in start_clock.split(":"))
+    t0 = START_PRESS_MS + 2000
+    clock_s = h * 3600 + m * 60 + t0 // 1000
+    if plan.wake_at_s >= 0:
+        target = ((plan.wake_at_s - clock_s) % 86400) * 1000
+    else:
+        target = plan.wake_after_ms
+    cap = 12 * 3600 * 1000 - 60000
+    if target <= cap:
+        return None
+    asked = describe_when(t0 + target, start_clock)
+    moved = describe_when(t0 + cap, start_clock)
+    return ("the 12 h session cap moves the wake: asked for %s (%s), the pod wakes at %s (%s)"
+            % (asked[0], asked[1], moved[0], moved[1]))
+
+
 def wake_window_ms(program: dict, start_clock: str) -> tuple[int, int] | None:
     """The program's wake window (start, end) in ms after the night starts, or None."""
     win = program.get("wake", {}).get("window_min", 0)

@@ -259,3 +259,15 @@ def test_a_crash_in_boot_py_does_not_lose_the_power_cut_verdict():
     back = 40 * M + 5000
     assert any(w.reason in ("power_cut", "crash") and w.lit_ms is not None
                and w.lit_ms - back <= 2500 for w in res.wakes), res.wakes
+
+
+def test_the_tools_say_when_the_cap_moves_a_wake(tmp_path):
+    prog = tmp_path / "late.json"
+    prog.write_text(json.dumps({"version": 1, "name": "late", "wake": {"at": "12:00"}}))
+    p = run_cli("night", "--json", "--program", str(prog), "--start", "22:00", "--duration", "00:10")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["wake_moved_by_cap"] == (
+        "the 12 h session cap moves the wake: asked for 12:00 (14 h after start), the pod wakes "
+        "at 09:59:07 (11 h 59 min 7 s after start)")
+    p = run_cli("night", "--json", "--start", "22:00", "--duration", "00:10")
+    assert json.loads(p.stdout)["wake_moved_by_cap"] is None  # 07:00: inside the cap
