@@ -214,6 +214,7 @@ def fault_json(kind: str, at_ms: int, arg: int, start_clock_s: int) -> dict:
 
 def result_json(res: NightResult, program_name: str = "") -> dict:
     """The stable JSON contract of `pod-sim night --json`."""
+    from simulator.timeline import wake_at_ms
     states = []
     last = None
     for s in res.samples:
@@ -224,7 +225,9 @@ def result_json(res: NightResult, program_name: str = "") -> dict:
         "program": program_name,
         "start_clock": "%02d:%02d" % (res.start_clock_s // 3600, res.start_clock_s // 60 % 60),
         "duration_ms": res.duration_ms,
-        "wakes": [w.as_dict() for w in res.wakes],
+        # wake_at_ms: full light at the wake time (a scheduled or smart wake's sunrise starts
+        # at trigger_ms, before it), as the summary's "wake at"
+        "wakes": [dict(w.as_dict(), wake_at_ms=wake_at_ms(w)) for w in res.wakes],
         "resets": res.resets,
         "final_state": res.final_state,
         "faults": [fault_json(f.kind, f.at_ms, f.arg, res.start_clock_s) for f in res.faults],

@@ -178,6 +178,15 @@ def _latency(ms: int | None, trigger_ms: int) -> str:
     return "never" if ms is None else "+" + duration(ms - trigger_ms)
 
 
+SUNRISE_WAKES = ("scheduled", "smart")  # wakes that come with a sunrise before full light
+
+
+def wake_at_ms(w) -> int:
+    """What every tool calls "wake at": full light at the wake time for a wake with a sunrise
+    (which starts at w.trigger_ms), else the trigger."""
+    return w.lit_ms if w.reason in SUNRISE_WAKES and w.lit_ms is not None else w.trigger_ms
+
+
 def wake_note(w) -> str:
     parts = ["wake: %s" % w.reason]
     if w.event_ms != w.trigger_ms:
@@ -367,8 +376,14 @@ def summary(res) -> str:
         "%s %s (%d%%)" % (s, duration(times[s]), round(100 * times[s] / total)) for s in order))
     if res.wakes:
         for w in res.wakes:
-            lines.append("wake at %s: %s" % (hhmmss(clock_s(res, w.trigger_ms)),
-                                             wake_note(w).removeprefix("wake: ")))
+            if wake_at_ms(w) != w.trigger_ms:
+                # "wake at" is full light at the wake time; the sunrise starts before it
+                lines.append("wake at %s: %s (full light; sunrise from %s, %s)" % (
+                    hhmmss(clock_s(res, wake_at_ms(w))), w.reason, hhmmss(clock_s(res, w.trigger_ms)),
+                    wake_note(w).split(" (", 1)[1].rstrip(")")))
+            else:
+                lines.append("wake at %s: %s" % (hhmmss(clock_s(res, w.trigger_ms)),
+                                                 wake_note(w).removeprefix("wake: ")))
     else:
         lines.append("wakes: none")
     if res.resets:

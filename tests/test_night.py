@@ -181,7 +181,8 @@ def test_cli_night_json_contract():
     out = json.loads(p.stdout)
     assert set(out) >= {"wakes", "resets", "final_state"}
     [w] = out["wakes"]
-    assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms"}
+    assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms", "wake_at_ms"}
+    assert w["wake_at_ms"] == w["trigger_ms"]  # an alarm: no sunrise before it
     assert w["reason"] == "watchdog" and isinstance(w["lit_ms"], int)
     assert out["resets"] == [{"t_ms": out["resets"][0]["t_ms"], "cause": "watchdog"}]
     # the fault echoed both ways: the clock time given, and the time since the start
