@@ -29,6 +29,7 @@ from host_tools.transport import (
 )
 
 QUIET_S = 3.0  # monitor: the pod is "quiet" after this long without a line
+EVENTS = 12    # monitor: entries kept in its scrolling event log
 
 
 def _err(msg: str) -> None:
@@ -196,6 +197,23 @@ class Monitor:
         self.quiet = False
         self.lines = 0
 
+    def note(self, text: str) -> None:
+        """An entry in the scrolling event log (the last EVENTS kept)."""
+        self.events = (self.events + ["%s %s" % (time.strftime("%H:%M:%S"), text)])[-EVENTS:]
+
+    def command(self, t: Transport, cmd: str) -> str:
+        """Send wake or ack from inside the monitor (keys w and a); the pod's answer, or why it
+        refused, goes into the event log."""
+        try:
+            r = t.request(cmd)
+            text = "you sent %s: done, the pod is %s" % (cmd, r.get("state"))
+        except CommandFailed as e:
+            text = "you sent %s: refused, %s" % (cmd, e.pod_message)
+        except NotAnswering as e:
+            text = "you sent %s: no answer (%s)" % (cmd, str(e).split(":")[0])
+        self.note(text)
+        return text
+
     def update(self, msg: dict | None, now: float) -> str | None:
         """Feed a line (or None for silence); returns a notice for plain output, if any."""
         if msg is None:
@@ -213,11 +231,10 @@ class Monitor:
         if msg.get("t") == "tel":
             self.tel = msg
         elif msg.get("t") == "evt":
-            text = "%s %s%s" % (time.strftime("%H:%M:%S"), msg.get("ev"),
-                                " -> %s" % msg.get("state") if msg.get("state") else "")
+            text = "%s%s" % (msg.get("ev"), " -> %s" % msg.get("state") if msg.get("state") else "")
             if msg.get("reason") not in (None, "none"):
                 text += " (%s)" % msg.get("reason")
-            self.events = (self.events + [text])[-8:]
+            self.note(text)
         return notice
 
     def render(self):
@@ -249,7 +266,7 @@ class Monitor:
         if self.quiet:
             t.add_row("[red]link[/]", "[red]pod quiet for %.0f s: unplugged, reset, stuck, or in "
                       "maintenance?[/]" % (time.monotonic() - self.last))
-        return Panel(t, title="bedtime pod", subtitle="Ctrl-C to quit")
+        return Panel(t, title="bedtime pod", subtitle="w: send wake  a: send ack  Ctrl-C: quit")
 
 
 def cmd_monitor(a: argparse.Namespace) -> int:
@@ -280,9 +297,13 @@ def cmd_monitor(a: argparse.Namespace) -> int:
                 pass
         else:
             from rich.live import Live
-            with Live(mon.render(), refresh_per_second=4, transient=False) as live:
+            keys = _Keys()
+            with keys, Live(mon.render(), refresh_per_second=4, transient=False) as live:
                 def on_live(msg, now):
                     mon.update(msg, now)
+                    for k in keys.read():
+                        if k in ("w", "a"):
+                            mon.command(t, "wake" if k == "w" else "ack")
                     live.update(mon.render())
                     return None
                 try:
@@ -290,6 +311,36 @@ def cmd_monitor(a: argparse.Namespace) -> int:
                 except KeyboardInterrupt:
                     pass
     return 0
+
+
+class _Keys:
+    """Single keys from the terminal while the monitor runs (cbreak mode, restored after);
+    nothing when stdin is not a terminal."""
+
+    def __init__(self):
+        self.fd = sys.stdin.fileno() if sys.stdin.isatty() else None
+        self.saved = None
+
+    def __enter__(self):
+        if self.fd is not None:
+            import termios
+            import tty
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None and self.saved is not None:
+            import termios
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def read(self) -> str:
+        if self.fd is None:
+            return ""
+        import select
+        if not select.select([self.fd], [], [], 0)[0]:
+            return ""
+        return os.read(self.fd, 16).decode(errors="ignore")
 
 
 # -- programs and logs ----------------------------------------------------------------------

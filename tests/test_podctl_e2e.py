@@ -193,3 +193,19 @@ def test_flash_asks_before_erasing_a_pod_with_a_night_under_way(server, tmp_path
     ran.clear()
     assert podctl(server.port, "flash", "--firmware", str(fw)) == 0  # idle: nothing to ask
     assert len(ran) == 2
+
+
+def test_the_monitor_sends_wake_and_ack_and_logs_the_answers(server):
+    """Keys w and a in `podctl monitor`: the pod's answer, a refusal in words, in its event log."""
+    from rich.console import Console
+    mon = cli.Monitor()
+    with Transport.connect(server.port, timeout=5) as t:
+        assert mon.command(t, "ack") == "you sent ack: refused, there is no alarm to acknowledge"
+        t.request("start")
+        assert mon.command(t, "wake") == "you sent wake: done, the pod is AWAKE"
+        t.request("stop")
+    con = Console(width=120, record=True, file=open(os.devnull, "w"))
+    con.print(mon.render())
+    text = con.export_text()
+    assert "you sent ack: refused, there is no alarm to acknowledge" in text
+    assert "you sent wake: done" in text and "w: send wake  a: send ack" in text
