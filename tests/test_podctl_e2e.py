@@ -209,3 +209,14 @@ def test_the_monitor_sends_wake_and_ack_and_logs_the_answers(server):
     text = con.export_text()
     assert "you sent ack: refused, there is no alarm to acknowledge" in text
     assert "you sent wake: done" in text and "w: send wake  a: send ack" in text
+
+
+def test_monitor_json_is_the_pods_own_lines(server):
+    import json
+    p = subprocess.run([sys.executable, "-m", "host_tools.cli", "--port", server.port, "--json",
+                        "monitor", "--seconds", "3"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    msgs = [json.loads(ln) for ln in p.stdout.splitlines()]
+    tel = [m for m in msgs if m["t"] == "tel"]
+    assert len(tel) >= 10 and {"white", "vol", "bpm", "state"} <= set(tel[-1])  # raw fields, 20x
