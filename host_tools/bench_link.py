@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "link.json"))
     a = ap.parse_args(argv)
-    srv = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "--speed", str(a.speed)],
-                           cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    # a full journal on the pod's flash: 8 files of about 8 KB (what logs pull moves at worst)
+    work = Path(tempfile.mkdtemp(prefix="bench-link-"))
+    rnd = random.Random(1)
+    for i in range(1, 9):
+        (work / ("jr%05d.bin" % i)).write_bytes(rnd.randbytes(8000 if i == 8 else 8180))
+    srv = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "--speed", str(a.speed),
+                            "--workdir", str(work)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert srv.stdout is not None
         port = ""
@@ -67,9 +75,25 @@ def main(argv: list[str] | None = None) -> int:
                 podfiles.push_program(t, data)
                 s = time.perf_counter() - t0
                 res["program_push"] = {"bytes": len(data), "s": round(s, 2), "bytes_per_s": round(len(data) / s)}
+                # the chunks of the largest program (4096 bytes) at the link's pace, then abort
+                big = rnd.randbytes(4096)
+                t0 = time.perf_counter()
+                t.request("program", op="begin", size=len(big), crc=podfiles.crc32(big))
+                for off, text in podfiles.chunks(big):
+                    t.request("program", op="chunk", off=off, data=text)
+                s = time.perf_counter() - t0
+                t.request("program", op="abort")
+                res["upload_4k"] = {"bytes": len(big), "s": round(s, 2), "bytes_per_s": round(len(big) / s)}
+                t0 = time.perf_counter()
+                paths = podfiles.pull_logs(t, work / "pulled")
+                s = time.perf_counter() - t0
+                n = sum(p.stat().st_size for p in paths)
+                res["logs_pull"] = {"bytes": n, "files": len(paths), "s": round(s, 2),
+                                    "bytes_per_s": round(n / s)}
     finally:
         srv.terminate()
         srv.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
     print("serial link through pod-sim serve at %gx real time (wall ms, request written to reply read):" % a.speed)
@@ -79,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     if "program_push" in res:
         p = res["program_push"]
         print("  program push: %d bytes in %.2f s (%d B/s)" % (p["bytes"], p["s"], p["bytes_per_s"]))
+    if "upload_4k" in res:
+        p = res["upload_4k"]
+        print("  upload of 4096 bytes (begin and chunks): %.2f s (%d B/s)" % (p["s"], p["bytes_per_s"]))
+    if "logs_pull" in res:
+        p = res["logs_pull"]
+        print("  logs pull: %d bytes (%d files, a full journal) in %.1f s (%d B/s)" % (
+            p["bytes"], p["files"], p["s"], p["bytes_per_s"]))
     print("written to %s" % a.out)
     return 0
 

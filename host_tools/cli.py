@@ -1,6 +1,7 @@
 """podctl: flash, deploy, watch and command a bedtime pod over its USB serial port.
 
 Works the same against a real pod and against `pod-sim serve` (give --port the path it prints).
+When the pod refuses a command, podctl says why.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from host_tools import clikit, journal, podfiles
 from host_tools import deploy as dep
-from host_tools import journal, podfiles
+from host_tools.clikit import UsageError
 from host_tools.transport import (
     CommandFailed,
     NotAnswering,
@@ -27,6 +29,7 @@ from host_tools.transport import (
 )
 
 QUIET_S = 3.0  # monitor: the pod is "quiet" after this long without a line
+EVENTS = 12    # monitor: entries kept in its scrolling event log
 
 
 def _err(msg: str) -> None:
@@ -60,6 +63,10 @@ def _out(a: argparse.Namespace, reply: dict, text: str) -> None:
 # -- simple commands ----------------------------------------------------------------------
 def cmd_ports(a: argparse.Namespace) -> int:
     ports = list_pod_ports()
+    if a.json:
+        print(json.dumps([{"device": p.device, "vid": p.vid, "pid": p.pid,
+                           "description": p.description, "likely_pod": bridge} for p, bridge in ports]))
+        return 0
     if not ports:
         print("no serial ports found (a pod on USB shows up as /dev/ttyUSB*, /dev/ttyACM* or "
               "/dev/cu.*; check the cable carries data)")
@@ -71,15 +78,24 @@ def cmd_ports(a: argparse.Namespace) -> int:
     return 0
 
 
+def pct(value: object, full: int) -> str:
+    """A raw level as a percent of full, for people ("--" if the pod did not say)."""
+    return "%d %%" % round(value * 100 / full) if isinstance(value, (int, float)) else "--"
+
+
 def describe_status(r: dict) -> str:
+    """One line a person reads: percent for light and volume, bpm, seconds and minutes."""
     bpm = r.get("bpm")
-    return ("%s%s  light rgb%s white %s  sound %s Hz vol %s  heart %s (%s, sensor %s)  "
-            "up %.0f s  last reset %s  free heap %s B" % (
+    up_s = (r.get("up") or 0) / 1000
+    rgb = tuple(r.get("rgb") or ())
+    return ("%s%s  strip %s rgb%s, white LED %s  sound %s  heart %s (%s, sensor %s)  "
+            "up %s  last reset %s  free heap %s B" % (
                 r.get("state"), "" if r.get("reason") in (None, "none") else " (%s)" % r.get("reason"),
-                tuple(r.get("rgb") or ()), r.get("white"), r.get("tone"), r.get("vol"),
-                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                pct(max(rgb), 255) if rgb else "--", rgb, pct(r.get("white"), 65535),
+                "off" if not r.get("tone") else "%s at %s Hz" % (pct(r.get("vol"), 1000), r.get("tone")),
+                "%.0f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
                 "contact" if r.get("contact") else "no contact", r.get("sensor"),
-                (r.get("up") or 0) / 1000, r.get("rc"), r.get("mem")))
+                "%.0f s" % up_s if up_s < 120 else "%d min" % (up_s // 60), r.get("rc"), r.get("mem")))
 
 
 def cmd_status(a: argparse.Namespace) -> int:
@@ -109,16 +125,24 @@ def _core_cmd(name: str):
 
 def cmd_reset(a: argparse.Namespace) -> int:
     with _connect(a) as t:
-        t.request("reset")
-    print("reset: the pod is restarting (a deliberate reset: no alarm)")
+        r = t.request("reset")
+    _out(a, r, "reset: the pod is restarting (a deliberate reset: no alarm)")
     return 0
+
+
+MAINTENANCE_HINT = (
+    "The pod firmware is not running, so podctl's commands get no answer until the pod leaves "
+    "maintenance. Give mpremote `resume`, so it does not soft-reset the board (a soft reset "
+    "reruns boot.py, which arms the watchdog in the middle of a copy): `mpremote connect {p} "
+    "resume repl`, `mpremote connect {p} resume fs ls`. To leave: `mpremote connect {p} resume "
+    "reset`, or the EN button; if nobody does, the pod resets itself after 10 minutes.")
 
 
 def cmd_maintenance(a: argparse.Namespace) -> int:
     port = enter_maintenance(a)
-    print("maintenance: the pod on %s is at a plain REPL without the watchdog, for this boot "
-          "only. `mpremote connect %s` works now; `podctl reset` (or the EN button) returns "
-          "to normal." % (port, port))
+    _out(a, {"ok": True, "maintenance": True, "port": port, "resets_itself_after_min": 10},
+         "maintenance: the pod on %s is at a plain REPL without the watchdog, for this boot "
+         "only.\n%s" % (port, MAINTENANCE_HINT.format(p=port)))
     return 0
 
 
@@ -173,6 +197,23 @@ class Monitor:
         self.quiet = False
         self.lines = 0
 
+    def note(self, text: str) -> None:
+        """An entry in the scrolling event log (the last EVENTS kept)."""
+        self.events = (self.events + ["%s %s" % (time.strftime("%H:%M:%S"), text)])[-EVENTS:]
+
+    def command(self, t: Transport, cmd: str) -> str:
+        """Send wake or ack from inside the monitor (keys w and a); the pod's answer, or why it
+        refused, goes into the event log."""
+        try:
+            r = t.request(cmd)
+            text = "you sent %s: done, the pod is %s" % (cmd, r.get("state"))
+        except CommandFailed as e:
+            text = "you sent %s: refused, %s" % (cmd, e.pod_message)
+        except NotAnswering as e:
+            text = "you sent %s: no answer (%s)" % (cmd, str(e).split(":")[0])
+        self.note(text)
+        return text
+
     def update(self, msg: dict | None, now: float) -> str | None:
         """Feed a line (or None for silence); returns a notice for plain output, if any."""
         if msg is None:
@@ -190,11 +231,10 @@ class Monitor:
         if msg.get("t") == "tel":
             self.tel = msg
         elif msg.get("t") == "evt":
-            text = "%s %s%s" % (time.strftime("%H:%M:%S"), msg.get("ev"),
-                                " -> %s" % msg.get("state") if msg.get("state") else "")
+            text = "%s%s" % (msg.get("ev"), " -> %s" % msg.get("state") if msg.get("state") else "")
             if msg.get("reason") not in (None, "none"):
                 text += " (%s)" % msg.get("reason")
-            self.events = (self.events + [text])[-8:]
+            self.note(text)
         return notice
 
     def render(self):
@@ -209,13 +249,16 @@ class Monitor:
             bpm = tel.get("bpm")
             t.add_row("state", "%s%s" % (tel.get("state"), "" if tel.get("reason") in (None, "none")
                                          else "  (%s)" % tel.get("reason")))
-            t.add_row("light", "[on rgb(%d,%d,%d)]      [/] rgb(%d,%d,%d)  white %s" % (r, g, b, r, g, b, tel.get("white")))
-            t.add_row("sound", "%s Hz, volume %s" % (tel.get("tone"), tel.get("vol")))
+            t.add_row("light", "[on rgb(%d,%d,%d)]      [/] rgb(%d,%d,%d)  white LED %s" % (
+                r, g, b, r, g, b, pct(tel.get("white"), 65535)))
+            t.add_row("sound", "off" if not tel.get("tone") else "%s Hz at %s volume" % (
+                tel.get("tone"), pct(tel.get("vol"), 1000)))
             t.add_row("heart", "%s  (%s, quality %s, sensor %s)" % (
-                "%.1f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
+                "%.0f bpm" % bpm if isinstance(bpm, (int, float)) else "--",
                 "contact" if tel.get("contact") else "no contact", tel.get("q"), tel.get("sensor")))
-            t.add_row("up", "%.0f s  (last reset: %s, free heap %s B)" % (
-                (tel.get("up") or 0) / 1000, tel.get("rc"), tel.get("mem")))
+            up = (tel.get("up") or 0) / 1000
+            t.add_row("up", "%s  (last reset: %s, free heap %s B)" % (
+                "%.0f s" % up if up < 120 else "%d min" % (up // 60), tel.get("rc"), tel.get("mem")))
         else:
             t.add_row("", "waiting for telemetry...")
         for e in self.events:
@@ -223,17 +266,23 @@ class Monitor:
         if self.quiet:
             t.add_row("[red]link[/]", "[red]pod quiet for %.0f s: unplugged, reset, stuck, or in "
                       "maintenance?[/]" % (time.monotonic() - self.last))
-        return Panel(t, title="bedtime pod", subtitle="Ctrl-C to quit")
+        return Panel(t, title="bedtime pod", subtitle="w: send wake  a: send ack  Ctrl-C: quit")
 
 
 def cmd_monitor(a: argparse.Namespace) -> int:
     mon = Monitor()
-    plain = a.plain or not sys.stdout.isatty()
+    plain = a.plain or a.json or not sys.stdout.isatty()
     with _connect(a, hello=False) as t:
         mon.last = time.monotonic()
         if plain:
             def on_line(msg, now):
                 note = mon.update(msg, now)
+                if a.json:  # the pod's own lines, and the monitor's notices as objects
+                    if note:
+                        print(json.dumps({"t": "notice", "text": note}), flush=True)
+                    if msg is not None and msg.get("t") in ("tel", "evt"):
+                        print(json.dumps(msg), flush=True)
+                    return None
                 if note:
                     print(note, flush=True)
                 if msg is not None and msg.get("t") in ("tel", "evt"):
@@ -248,9 +297,13 @@ def cmd_monitor(a: argparse.Namespace) -> int:
                 pass
         else:
             from rich.live import Live
-            with Live(mon.render(), refresh_per_second=4, transient=False) as live:
+            keys = _Keys()
+            with keys, Live(mon.render(), refresh_per_second=4, transient=False) as live:
                 def on_live(msg, now):
                     mon.update(msg, now)
+                    for k in keys.read():
+                        if k in ("w", "a"):
+                            mon.command(t, "wake" if k == "w" else "ack")
                     live.update(mon.render())
                     return None
                 try:
@@ -260,35 +313,113 @@ def cmd_monitor(a: argparse.Namespace) -> int:
     return 0
 
 
+class _Keys:
+    """Single keys from the terminal while the monitor runs (cbreak mode, restored after);
+    nothing when stdin is not a terminal."""
+
+    def __init__(self):
+        self.fd = sys.stdin.fileno() if sys.stdin.isatty() else None
+        self.saved = None
+
+    def __enter__(self):
+        if self.fd is not None:
+            import termios
+            import tty
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None and self.saved is not None:
+            import termios
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def read(self) -> str:
+        if self.fd is None:
+            return ""
+        import select
+        if not select.select([self.fd], [], [], 0)[0]:
+            return ""
+        return os.read(self.fd, 16).decode(errors="ignore")
+
+
 # -- programs and logs ----------------------------------------------------------------------
 def cmd_program_check(a: argparse.Namespace) -> int:
     prog, data = podfiles.load_program_file(a.file)
-    print("%s: a valid sleep program (%r, %d bytes to upload)" % (a.file, prog.get("name", ""), len(data)))
+    _out(a, {"ok": True, "file": a.file, "name": prog.get("name", ""), "size": len(data)},
+         "%s: a valid sleep program (%r, %d bytes to upload)" % (a.file, prog.get("name", ""), len(data)))
     return 0
 
 
-def _bar(label: str):
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print("\r%s %d/%d bytes" % (label, done, total), end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
-    return progress
+SOURCES = {"file": "the program uploaded last (program.json)",
+           "previous": "the program before it (program.bak): the last upload's file failed its check",
+           "default": "the built-in default (no program stored, or none passed its check)"}
+
+
+def cmd_program_info(a: argparse.Namespace) -> int:
+    with _connect(a) as t:
+        r = t.request("program", op="info")
+    src = r.get("source")
+    _out(a, r, "program info: %r, %s bytes, CRC32 %08x; running from %s" % (
+        r.get("name"), r.get("size"), r.get("crc") or 0, SOURCES.get(str(src), repr(src))))
+    return 0
+
+
+class Bars:
+    """Progress bars for long transfers (rich, on stderr): bytes, rate and time left. Shown only
+    on a terminal (or with force=True); elsewhere the transfer is silent."""
+
+    def __init__(self, force: bool | None = None, console=None):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        on = sys.stderr.isatty() if force is None else force
+        self.progress = Progress(TextColumn("{task.description:<18}"), BarColumn(bar_width=30),
+                                 DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                                 console=console or Console(stderr=True), disable=not on)
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def update(self, label: str, done: int, total: int) -> None:
+        tid = self.tasks.get(label)
+        if tid is None:
+            tid = self.tasks[label] = self.progress.add_task(label, total=total)
+        self.progress.update(tid, completed=done, total=total)  # pyright: ignore[reportArgumentType]
+
+    def one(self, label: str):
+        """A (done, total) callback for one transfer."""
+        return lambda done, total: self.update(label, done, total)
 
 
 def cmd_program_push(a: argparse.Namespace) -> int:
     prog, data = podfiles.load_program_file(a.file)
     with _connect(a) as t:
         t0 = time.monotonic()
-        r = podfiles.push_program(t, data, _bar("uploading"))
+        with Bars() as bars:
+            r = podfiles.push_program(t, data, bars.one("uploading"))
         s = time.monotonic() - t0
-    print("program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
-          "effect from the next night" % (r.get("name", prog.get("name")), len(data), s, podfiles.crc32(data)))
+    _out(a, {**r, "size": len(data), "seconds": round(s, 2), "crc": podfiles.crc32(data)},
+         "program push: %r is stored on the pod (%d bytes in %.1f s, CRC32 %08x); it takes "
+         "effect from the next night" % (r.get("name", prog.get("name")), len(data), s, podfiles.crc32(data)))
     return 0
 
 
 def cmd_program_pull(a: argparse.Namespace) -> int:
     with _connect(a) as t:
-        info, data = podfiles.pull_program(t, _bar("reading"))
+        with Bars() as bars:
+            info, data = podfiles.pull_program(t, bars.one("reading program"))
     if a.out:
         Path(a.out).write_bytes(data)
         print("program pull: %r (%s, %d bytes) written to %s" % (info.get("name"), info.get("source"), len(data), a.out))
@@ -317,21 +448,36 @@ def decode_logs(out: Path, paths: list[Path]) -> str:
 
 def cmd_logs_pull(a: argparse.Namespace) -> int:
     out = Path(a.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError("--out %s is a file: give a folder (it is made if missing)" % out)
     with _connect(a) as t:
-        paths = podfiles.pull_logs(t, out, lambda n, d, tot: _bar("reading " + n)(d, tot))
+        with Bars() as bars:
+            paths = podfiles.pull_logs(t, out, bars.update)
     total = sum(p.stat().st_size for p in paths)
-    print("logs pull: %d file(s), %d bytes, saved raw in %s" % (len(paths), total, out))
-    print(decode_logs(out, paths))
+    text = decode_logs(out, paths)
+    _out(a, {"ok": True, "files": [p.name for p in paths], "bytes": total, "folder": str(out)},
+         "logs pull: %d file(s), %d bytes, saved raw in %s\n%s" % (len(paths), total, out, text))
     return 0
 
 
+CONFIG_UNITS = {  # a setting's raw value as a person reads it
+    "wake_level": lambda v: "%s of full light, perceived" % pct(v, 1000),
+    "cap_min": lambda v: "%d h %02d min: the longest a night can run" % (v // 60, v % 60)
+    if isinstance(v, int) else str(v),
+    "hr_low": lambda v: "%s bpm: the lowest safe heart rate" % v,
+    "hr_high": lambda v: "%s bpm: the highest safe heart rate" % v,
+}
+
+
 def _show_config(a: argparse.Namespace, cfg: dict, head: str) -> None:
+    """The settings in human units (the JSON keeps the raw fields)."""
     if a.json:
         print(json.dumps(cfg))
     else:
         print(head)
         for k, v in cfg.items():
-            print("  %-10s %s" % (k, json.dumps(v)))
+            shown = CONFIG_UNITS[k](v) if k in CONFIG_UNITS else json.dumps(v)
+            print("  %-10s %-6s %s" % (k, json.dumps(v), "" if k not in CONFIG_UNITS else "(%s)" % shown))
 
 
 def cmd_config_get(a: argparse.Namespace) -> int:
@@ -341,15 +487,45 @@ def cmd_config_get(a: argparse.Namespace) -> int:
     return 0
 
 
+APPLIES = {"wake_level": "at once", "cap_min": "at once (a night under way included)",
+           "pod_name": "at once", "hr_low": "from the next night (with the program)",
+           "hr_high": "from the next night (with the program)"}
+
+
+def describe_changes(before: dict, after: dict) -> list[str]:
+    """What a config set changed, in human units, and when each change applies."""
+    lines = []
+    for k in after:
+        if before.get(k) == after[k]:
+            continue
+        unit = CONFIG_UNITS.get(k)
+        was = json.dumps(before.get(k)) if k in before else "unset"
+        shown = " (%s)" % unit(after[k]) if unit else ""
+        lines.append("  %s: %s -> %s%s; applies %s" % (k, was, json.dumps(after[k]), shown,
+                                                       APPLIES.get(k, "at once")))
+    return lines
+
+
 def cmd_config_set(a: argparse.Namespace) -> int:
-    changes = podfiles.parse_settings(a.pairs)
+    try:
+        changes = podfiles.parse_settings(a.pairs)
+    except ValueError as e:
+        raise UsageError("config set: %s" % e) from None
     errs = podfiles.check_settings(changes)  # before looking for a pod
     if errs:
         raise ValidationFailed("the settings change", errs)
     with _connect(a) as t:
+        before = podfiles.get_config(t)
         cfg = podfiles.set_config(t, changes)
-    _show_config(a, cfg, "config set: stored on the pod (%s); the light level and the cap apply "
-                 "at once, the heart-rate band with the next program" % ", ".join(sorted(changes)))
+    if a.json:
+        print(json.dumps({"ok": True, "before": before, "config": cfg,
+                          "changed": sorted(k for k in cfg if before.get(k) != cfg[k])}))
+        return 0
+    lines = describe_changes(before, cfg)
+    print("config set: stored on the pod; %s" % ("changed:" if lines else "nothing changed (the "
+                                                  "pod already had these values)"))
+    for ln in lines:
+        print(ln)
     return 0
 
 
@@ -367,6 +543,9 @@ def _run(cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
 
 
 def cmd_flash(a: argparse.Namespace) -> int:
+    if not Path(a.firmware).is_file():
+        raise UsageError("no firmware file %s: download ESP32_GENERIC-*.bin from "
+                         "https://micropython.org/download/ESP32_GENERIC/" % a.firmware)
     port = _port_or_find(a)
     try:
         cmds = dep.flash_commands(port, a.firmware, a.chip)
@@ -376,9 +555,8 @@ def cmd_flash(a: argparse.Namespace) -> int:
         for c in cmds:
             print(dep.show(c))
         return 0
-    if not Path(a.firmware).is_file():
-        raise PodError("no firmware file %s: download ESP32_GENERIC-*.bin from "
-                       "https://micropython.org/download/ESP32_GENERIC/" % a.firmware)
+    if not a.yes:
+        _ask_before_erasing(a, port)
     for c in cmds:
         print("$ " + dep.show(c), flush=True)
         _run(c)
@@ -405,6 +583,26 @@ def _dry_run_stale(port: str, names: list[str]) -> None:
         return
     print("# stale files on the pod, removed after the copy: %s" % ", ".join(stale))
     print(dep.show(dep.remove_command(port, stale)))
+
+
+def _ask_before_erasing(a: argparse.Namespace, port: str) -> None:
+    """A board that answers as a pod with a night (or an alarm, or a wake) under way is not
+    erased without a yes: on a person's terminal podctl asks, elsewhere it refuses."""
+    try:
+        with Transport.connect(port, timeout=min(a.timeout, 2.0)) as t:
+            st = t.request("status", retries=0)
+    except PodError:
+        return  # no pod firmware answering (a new board, a bare REPL): nothing to lose
+    state = st.get("state")
+    if state in (None, "IDLE") or (state == "AWAKE" and st.get("reason") in ("button", "none")):
+        return
+    q = "the pod on %s is in %s (%s): a night may be under way. Erase it anyway?" % (
+        port, state, st.get("reason"))
+    if sys.stdin.isatty() and not a.json:
+        if input("%s [y/N] " % q).strip().lower() in ("y", "yes"):
+            return
+    raise PodError("flash: not erasing: %s Give --yes to erase it all the same" % q.replace(
+        " Erase it anyway?", ""))
 
 
 def cmd_deploy(a: argparse.Namespace) -> int:
@@ -474,17 +672,28 @@ def cmd_deploy(a: argparse.Namespace) -> int:
 
 
 # -- main -----------------------------------------------------------------------------------
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text) from None
+    if not 0 < v <= 3600:
+        raise argparse.ArgumentTypeError("%s: give a number of seconds above 0 (at most 3600)" % text)
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="podctl", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = clikit.Parser(prog="podctl", description=__doc__, epilog=clikit.EXIT_RULE,
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    clikit.add_version(p)
     p.add_argument("--port", help="serial port (default: $PODCTL_PORT, else the one likely pod)")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for each reply (default 3)")
-    p.add_argument("--json", action="store_true", help="print replies as JSON")
+    p.add_argument("--timeout", type=_seconds, default=3.0, help="seconds to wait for each reply (default 3)")
+    p.add_argument("--json", action="store_true", help="print replies, and errors, as JSON")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    common = argparse.ArgumentParser(add_help=False)  # the same options after the command
+    common = clikit.Parser(add_help=False)  # the same options after the command
     common.add_argument("--port", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--timeout", type=_seconds, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def add(name, fn, help, parent=None):
@@ -513,6 +722,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = prs.add_parser("push", parents=[common], help="check, then upload a program (used from the next night)")
     c.add_argument("file")
     c.set_defaults(fn=cmd_program_push)
+    c = prs.add_parser("info", parents=[common], help="the pod's program: name, size, and its "
+                       "source (the file, the previous one, or the built-in default)")
+    c.set_defaults(fn=cmd_program_info)
     c = prs.add_parser("pull", parents=[common], help="read the pod's program")
     c.add_argument("--out", help="write it to this file (default: print it)")
     c.set_defaults(fn=cmd_program_pull)
@@ -538,21 +750,37 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--firmware", required=True, metavar="FILE.bin")
     f.add_argument("--chip", default="esp32", choices=sorted(dep.FLASH_OFFSETS))
     f.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    f.add_argument("--yes", action="store_true", help="erase even a pod with a night under way")
     return p
 
 
+def _fail(a: argparse.Namespace, e: Exception, rc: int) -> int:
+    """One error: a line on stderr; with --json also an object on stdout."""
+    _err(str(e))
+    if getattr(a, "json", False):
+        err: dict = {"kind": type(e).__name__, "message": str(e), "exit": rc}
+        if isinstance(e, CommandFailed):
+            err.update(code=e.code, reason=e.reason, pod_message=e.pod_message)
+        if isinstance(e, ValidationFailed):
+            err["errors"] = e.errors
+        print(json.dumps({"ok": False, "error": err}))
+    return rc
+
+
 def main(argv: list[str] | None = None) -> int:
-    a = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return a.fn(a)
-    except ValidationFailed as e:
-        _err(str(e))
-        return 1
-    except PodError as e:
-        _err(str(e))
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    args = sys.argv[1:] if argv is None else argv
+    a = argparse.Namespace(json="--json" in args)
+
+    def body() -> int:
+        nonlocal a
+        try:
+            a = build_parser().parse_args(args)
+            return a.fn(a)
+        except UsageError as e:
+            return _fail(a, e, clikit.EXIT_USAGE)
+        except PodError as e:  # ValidationFailed, CommandFailed (refusals) included
+            return _fail(a, e, clikit.EXIT_FAILED)
+    return clikit.run("podctl", body)
 
 
 if __name__ == "__main__":

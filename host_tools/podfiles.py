@@ -12,7 +12,9 @@ from pathlib import Path
 
 from host_tools.transport import CommandFailed, PodError, Transport, ValidationFailed
 
-CHUNK = 96           # raw bytes per chunk: 128 base64 characters, well inside a 256-byte line
+CHUNK = 138          # raw bytes per upload chunk: 184 base64 characters, so the whole request
+                     # fits the pod's 256-byte line (and its 259-byte receive buffer)
+READ_CHUNK = 512     # raw bytes per read reply: replies are not held to the line limit
 MAX_PROGRAM = 4096   # bytes, the pod's limit for program.json
 
 Progress = Callable[[int, int], None]
@@ -123,7 +125,7 @@ def pull_program(t: Transport, progress: Progress | None = None) -> tuple[dict, 
 def read_all(t: Transport, what: dict, size: int, progress: Progress | None = None) -> bytes:
     out = bytearray()
     while len(out) < size:
-        n = min(CHUNK, size - len(out))
+        n = min(READ_CHUNK, size - len(out))
         fields = {k: v for k, v in what.items() if k != "cmd"}
         reply = t.request(what["cmd"], op="read", off=len(out), n=n, **fields)
         piece = b64(reply.get("data"))
@@ -160,19 +162,24 @@ def pull_logs(t: Transport, out_dir: str | Path, progress: Callable[[str, int, i
 # -- settings -------------------------------------------------------------------------------
 def parse_settings(pairs: list[str]) -> dict:
     """KEY=VALUE words as a partial settings dict: a value that reads as a JSON number (or
-    true/false/null, for the pod to refuse) is that, anything else is text."""
+    true/false/null, for the pod to refuse) is that, anything else is text. ValueError (a
+    wrong command line) for a word without '=' or a key given twice."""
     out: dict = {}
     for p in pairs:
         key, eq, text = p.partition("=")
-        if not eq or not key.strip():
-            raise ValidationFailed("the settings change", ["%s: give KEY=VALUE" % p])
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError("%r: give KEY=VALUE, e.g. wake_level=650" % p)
+        if key in out:
+            raise ValueError("%s is given twice (%s): give each setting once" % (
+                key, ", ".join(x for x in pairs if x.partition("=")[0].strip() == key)))
         try:
             value = json.loads(text)
             if isinstance(value, (list, dict)):
                 value = text
         except ValueError:
             value = text
-        out[key.strip()] = value
+        out[key] = value
     return out
 
 

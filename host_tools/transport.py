@@ -87,8 +87,13 @@ class CommandFailed(PodError):
         self.code = code
         self.pod_message = message
         self.reply = reply or {}
+        self.reason = (self.reply.get("error") or {}).get("reason")  # a refusal's REF_* number
         if code == "unknown_cmd":
             text = "the pod's firmware does not know `%s`: update it with `podctl deploy`" % cmd
+        elif code == "refused" and self.reason is not None:
+            from host_tools.refusals import words
+            self.pod_message = words(self.reason, cmd)
+            text = "the pod refused %s: %s" % (cmd, self.pod_message)
         else:
             text = "the pod refused %s: %s (%s)" % (cmd, message, code)
         super().__init__(text)
@@ -99,7 +104,8 @@ class ValidationFailed(PodError):
 
     def __init__(self, what: str, errors: list[str]):
         self.errors = list(errors)
-        super().__init__("%s is not valid:\n  %s" % (what, "\n  ".join(self.errors)))
+        super().__init__("%s is not valid: %s" % (what, self.errors[0]) if len(self.errors) == 1
+                         else "%s is not valid:\n  %s" % (what, "\n  ".join(self.errors)))
 
 
 # -- framing --------------------------------------------------------------------------------
@@ -201,7 +207,8 @@ def port_error(port: str, e: BaseException) -> PodError:
                           "(for the simulator, use the path `pod-sim serve` printed)" % port)
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text.lower():
         return PortBusy("serial port %s is in use by another program (a serial monitor, mpremote, "
-                        "another podctl?): close it and try again" % port)
+                        "or another podctl, such as a `podctl monitor` still running): close it "
+                        "and try again" % port)
     if code == errno.EACCES or "Permission denied" in text:
         return PortDenied("no permission to open %s: add yourself to the group that owns it "
                           "(often `dialout`: sudo usermod -aG dialout $USER, then log in again)" % port)
@@ -311,9 +318,11 @@ class Transport:
                 raise CommandFailed(cmd, str(err.get("code", "?")), str(err.get("message", "")), reply)
         what = "%s%s" % (cmd, " " + fields["op"] if "op" in fields else "")
         raise NotAnswering(
-            "the pod on %s did not answer %s within %.0f s%s: is it running the pod firmware "
-            "(not at a bare REPL or in maintenance), and is this the right port?" % (
-                self.port, what, per_try, " (asked %d times)" % (retries + 1) if retries else ""))
+            "the pod on %s did not answer %s within %.0f s%s: is this the right port, and is the "
+            "pod firmware running? In maintenance it is not: `mpremote connect %s resume reset` "
+            "or the EN button ends it (and it resets itself after 10 minutes)" % (
+                self.port, what, per_try, " (asked %d times)" % (retries + 1) if retries else "",
+                self.port))
 
     def _await(self, rid: Any, deadline: float) -> dict | None:
         while True:

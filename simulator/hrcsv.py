@@ -17,12 +17,41 @@ ALARM_HOLD_MS = 60000  # the default program's hr_hold_s
 
 
 def read_csv(path: str) -> list[tuple[int, int]]:
-    with open(path, newline="") as f:
+    """(t_ms, ir) of a t_ms,ir,red recording. ValueError, naming the line, for a file that is
+    missing, has no header or no samples, a value that is not a whole number, or rows out of
+    time order."""
+    try:
+        f = open(path, newline="")
+    except OSError as e:
+        raise ValueError("cannot read %s: %s" % (path, e.strerror)) from None
+    with f:
         rows = csv.reader(f)
-        header = next(rows, None)
-        if header is None or [h.strip() for h in header[:3]] != ["t_ms", "ir", "red"]:
-            raise SystemExit("pod-sim hr: %s must start with the header t_ms,ir,red" % path)
-        return [(int(r[0]), int(r[1])) for r in rows if r]
+        try:
+            header = next(rows, None)
+            if header is None or [h.strip() for h in header[:3]] != ["t_ms", "ir", "red"]:
+                raise ValueError("%s must start with the header t_ms,ir,red" % path)
+            out: list[tuple[int, int]] = []
+            for r in rows:
+                if not r:
+                    continue
+                line = rows.line_num
+                try:
+                    t, ir = int(r[0]), int(r[1])
+                    if len(r) > 2:
+                        int(r[2])
+                except (ValueError, IndexError):
+                    raise ValueError("%s line %d: %r: t_ms, ir and red must be whole numbers" % (
+                        path, line, ",".join(r))) from None
+                if out and t <= out[-1][0]:
+                    raise ValueError("%s line %d: t_ms %d does not come after %d: rows must be "
+                                     "in time order" % (path, line, t, out[-1][0]))
+                out.append((t, ir))
+        except UnicodeDecodeError:
+            raise ValueError("%s is not a text CSV file" % path) from None
+    if len(out) < 2:
+        raise ValueError("%s has %s after its header: nothing to estimate" % (
+            path, "no samples" if not out else "only one sample"))
+    return out
 
 
 def estimate(data: list[tuple[int, int]]) -> list[dict]:
@@ -46,10 +75,26 @@ def estimate(data: list[tuple[int, int]]) -> list[dict]:
     return out
 
 
-def run_csv(path: str, out: TextIO) -> int:
-    for rec in estimate(read_csv(path)):
+def run_csv(path: str, out: TextIO, err: TextIO | None = None) -> int:
+    """The per-second lines on out; then, on err, a one-line summary."""
+    recs = estimate(read_csv(path))
+    for rec in recs:
         out.write(json.dumps(rec) + "\n")
+    if err is not None:
+        err.write(summary(recs) + "\n")
     return 0
+
+
+def summary(recs: list[dict]) -> str:
+    """coverage, min/mean/max and alarm seconds of `pod-sim hr`'s lines, for a person."""
+    rates = [r["bpm"] for r in recs if r["bpm"] is not None]
+    alarms = sum(1 for r in recs if r["alarm"])
+    n = len(recs)
+    text = "pod-sim hr: %d s, a rate in %d s (%.0f %%)" % (n, len(rates), 100 * len(rates) / max(n, 1))
+    if rates:
+        text += ", min %.0f / mean %.0f / max %.0f bpm" % (min(rates), sum(rates) / len(rates), max(rates))
+    return text + (", alarm in %d s (from %d s)" % (alarms, next(
+        r["t_ms"] // 1000 for r in recs if r["alarm"])) if alarms else ", no alarm")
 
 
 class CsvSource:

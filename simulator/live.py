@@ -42,6 +42,7 @@ HELP = [
     ("p", "pause"),
     ("q", "quit"),
 ]
+TEL_STALE_MS = 2500  # no telemetry for this long (safe mode, a reset): no heart rate to show
 
 
 def sparkline(values, lo: float, hi: float) -> str:
@@ -83,6 +84,9 @@ class LiveView:
         self._last_state = None
         self._schedule = None  # the core's own phase times for the night under way
         self._msg_id = 0
+        self._asked: dict[int, str] = {}  # ids of wake/ack sent and not yet answered
+        self._tel = None                   # the last telemetry seen, and when
+        self._tel_ms = 0
         self.actual_speed = 0.0
         if start_night:
             self.pod.press(5000, HOLD_MS)  # from off, a hold starts the night
@@ -111,6 +115,7 @@ class LiveView:
             self._msg_id += 1
             cmd = "wake" if key == "w" else "ack"
             pod.send({"id": self._msg_id, "cmd": cmd})
+            self._asked[self._msg_id] = cmd
             self.note("host sends %s" % cmd)
         elif key == "c":
             s = pod.sleeper
@@ -142,10 +147,38 @@ class LiveView:
         self.actual_speed = ms / 1000 / max(spent, 1e-6)
         self._observe()
 
+    def bpm(self):
+        """The pod's heart-rate estimate, or None when it has none or has stopped saying (safe
+        mode, a reset: no telemetry, so no rate)."""
+        if self.pod.now_ms - self._tel_ms > TEL_STALE_MS:
+            return None
+        return self.pod.last_tel.get("bpm")
+
+    def _replies(self) -> None:
+        """The pod's answers to the wake/ack sent from the keys, in the log, in words."""
+        from host_tools.refusals import words
+        for r in self.pod.replies:
+            rid = r.get("id")
+            cmd = self._asked.pop(rid, None) if isinstance(rid, int) else None
+            if cmd is None:
+                continue
+            if r.get("ok"):
+                self.note("pod: %s done, %s" % (cmd, r.get("state")), r.get("sim_ms"))
+            else:
+                err = r.get("error") or {}
+                self.note("pod refused %s: %s" % (cmd, words(err.get("reason"), cmd)
+                                                 if err.get("code") == "refused" else err.get("message")),
+                          r.get("sim_ms"))
+
     def _observe(self) -> None:
         pod = self.pod
         tel = pod.last_tel
-        self.hr.append(tel.get("bpm"))
+        if tel is not self._tel:
+            self._tel = tel
+            self._tel_ms = pod.now_ms
+        if self._asked:
+            self._replies()
+        self.hr.append(self.bpm())
         self.hr_true.append(pod.sleeper.true_hr(pod.now_ms) if pod.sleeper.contact else None)
         _, _, freq, duty = pod.outputs()
         self.vol.append(duty * 100 // 32768 if freq else 0)
@@ -210,7 +243,6 @@ class LiveView:
 
     def render(self) -> Group:
         pod = self.pod
-        tel = pod.last_tel
         b = pod.board
         top = Table.grid(padding=(0, 2))
         top.add_column(style="bold")
@@ -223,7 +255,7 @@ class LiveView:
         top.add_row("state", Text(self.phase_text(), style=st_style))
         top.add_row("program", str(self.program.get("name", "")))
         top.add_row("strip", self.strip_text())
-        bpm = tel.get("bpm")
+        bpm = self.bpm()
         hr = Text("%s bpm" % ("--" if bpm is None else "%.0f" % bpm))
         hr.append("  (true %s)  " % ("--" if not pod.sleeper.contact
                                      else "%.0f" % pod.sleeper.true_hr(pod.now_ms)), style="dim")
@@ -249,15 +281,21 @@ class LiveView:
         top.add_row("resets", "none" if not resets else "%d, last %s at %s" % (
             len(resets), resets[-1]["cause"], hhmmss(pod.start_clock_s + resets[-1]["t_ms"] / 1000)))
         top.add_row("last", "\n".join(self.log) or "-")
-        keys = Text()
-        for k, what in HELP:
-            keys.append(k, style="bold cyan")
-            keys.append(" %s   " % what)
-        keys.append("\nfaults: ")
-        for k, kind in zip(FAULT_KEYS, KINDS):
-            keys.append(k, style="bold magenta")
-            keys.append(" %s  " % kind)
-        return Group(Panel(top, title="bedtime-pod (simulated)", border_style="blue"), keys)
+        return Group(Panel(top, title="bedtime-pod (simulated)", border_style="blue"), *key_help())
+
+
+def key_help() -> list:
+    """Every key, each with its words kept on one line (the list wraps between keys only)."""
+    from rich.columns import Columns
+
+    def item(k: str, what: str, style: str) -> Text:
+        t = Text(no_wrap=True)
+        t.append(k, style=style)
+        t.append(" " + what)
+        return t
+    return [Columns([item(k, w, "bold cyan") for k, w in HELP], padding=(0, 3)),
+            Columns([Text("faults:")] + [item(k, kind, "bold magenta")
+                                         for k, kind in zip(FAULT_KEYS, KINDS)], padding=(0, 2))]
 
 
 def _read_keys(fd: int, timeout: float) -> str:

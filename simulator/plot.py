@@ -24,7 +24,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from simulator.timeline import DIM_LIFT, STATE_ORDER, clock_s, duration, hhmmss, state_times
+from simulator.timeline import (
+    DIM_LIFT,
+    STATE_ORDER,
+    clock_s,
+    duration,
+    hhmmss,
+    state_times,
+    wake_at_ms,
+)
 
 STATE_COLOURS = {
     "OFF": "#111111",
@@ -164,7 +172,11 @@ def _markers(res) -> list[tuple[float, str, str]]:
         lat = ["never" if at is None else "+" + duration(at - w.trigger_ms)
                for at in (w.lit_ms, w.sound_ms)]
         bits = "lit & sound %s" % lat[0] if lat[0] == lat[1] else "lit %s, sound %s" % tuple(lat)
-        out.append((h(w.event_ms), "wake: %s (%s)" % (w.reason, bits), "wake"))
+        if wake_at_ms(w) != w.trigger_ms:  # at full light, as "wake at" everywhere
+            out.append((h(wake_at_ms(w)), "wake: %s, full light (sunrise from %s)" % (
+                w.reason, hhmmss(clock_s(res, w.trigger_ms))[:5]), "wake"))
+        else:
+            out.append((h(w.event_ms), "wake: %s (%s)" % (w.reason, bits), "wake"))
     prev = None
     for e in res.events:
         st, why = e.get("state"), e.get("reason")
@@ -444,7 +456,7 @@ def _subtitle(res) -> str:
     total = sum(times.values()) or 1
     order = sorted(times, key=lambda s: STATE_ORDER.index(s) if s in STATE_ORDER else 99)
     bits = ["%s %s" % (s, duration(times[s])) for s in order if times[s] / total >= 0.01]
-    wakes = ", ".join("%s at %s" % (w.reason, hhmmss(clock_s(res, w.event_ms))[:5])
+    wakes = ", ".join("%s at %s" % (w.reason, hhmmss(clock_s(res, wake_at_ms(w)))[:5])
                       for w in res.wakes) or "none"
     groups: list[list] = []  # [cause, HH:MM, count]: a boot loop is one entry
     for r in res.resets:

@@ -92,7 +92,7 @@ class PtyLink:
 
 def serve(speed: float = 1.0, link: str | None = None, program: dict | None = None,
           start: str = "22:30", seed: int = 1, workdir: str | None = None,
-          echo: bool = False, out: TextIO = sys.stdout) -> int:
+          echo: bool = False, out: TextIO = sys.stdout, faults: list | None = None) -> int:
     if speed <= 0:
         raise SystemExit("pod-sim serve: --speed must be above 0")
     stop = []
@@ -110,6 +110,8 @@ def serve(speed: float = 1.0, link: str | None = None, program: dict | None = No
         pod = SimPod(workdir=wd, seed=seed, start_clock=start)
         if program is not None:
             pod.fs.path("program.json").write_text(json.dumps(program))
+        for f in faults or ():  # simulator.night.FaultSpec: ms since the start
+            pod.inject(f.kind, pod.now_ms + f.at_ms, f.arg)
         console = pod.board.on_console
 
         def on_console(line: str) -> None:

@@ -178,6 +178,15 @@ def _latency(ms: int | None, trigger_ms: int) -> str:
     return "never" if ms is None else "+" + duration(ms - trigger_ms)
 
 
+SUNRISE_WAKES = ("scheduled", "smart")  # wakes that come with a sunrise before full light
+
+
+def wake_at_ms(w) -> int:
+    """What every tool calls "wake at": full light at the wake time for a wake with a sunrise
+    (which starts at w.trigger_ms), else the trigger."""
+    return w.lit_ms if w.reason in SUNRISE_WAKES and w.lit_ms is not None else w.trigger_ms
+
+
 def wake_note(w) -> str:
     parts = ["wake: %s" % w.reason]
     if w.event_ms != w.trigger_ms:
@@ -229,7 +238,8 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
             c += step
     add(len(samples) - 1, times[-1], None)
     for f in res.faults:
-        add(at(f.at_ms), f.at_ms, "fault: %s%s" % (f.kind, " (%d)" % f.arg if f.arg else ""))
+        add(at(f.at_ms), f.at_ms, "fault: %s%s (%s)" % (f.kind, " (%d)" % f.arg if f.arg else "",
+                                                       _fault_when(res, f.at_ms)[1]))
     for r in res.resets:
         add(at(r["t_ms"]), r["t_ms"], "reset: %s" % r["cause"])
     for w in res.wakes:
@@ -366,8 +376,14 @@ def summary(res) -> str:
         "%s %s (%d%%)" % (s, duration(times[s]), round(100 * times[s] / total)) for s in order))
     if res.wakes:
         for w in res.wakes:
-            lines.append("wake at %s: %s" % (hhmmss(clock_s(res, w.trigger_ms)),
-                                             wake_note(w).removeprefix("wake: ")))
+            if wake_at_ms(w) != w.trigger_ms:
+                # "wake at" is full light at the wake time; the sunrise starts before it
+                lines.append("wake at %s: %s (full light; sunrise from %s, %s)" % (
+                    hhmmss(clock_s(res, wake_at_ms(w))), w.reason, hhmmss(clock_s(res, w.trigger_ms)),
+                    wake_note(w).split(" (", 1)[1].rstrip(")")))
+            else:
+                lines.append("wake at %s: %s" % (hhmmss(clock_s(res, w.trigger_ms)),
+                                                 wake_note(w).removeprefix("wake: ")))
     else:
         lines.append("wakes: none")
     if res.resets:
@@ -377,7 +393,7 @@ def summary(res) -> str:
         lines.append("resets: none")
     if res.faults:
         lines.append("faults injected: " + ", ".join(
-            "%s at %s" % (f.kind, hhmmss(clock_s(res, f.at_ms))) for f in res.faults))
+            "%s at %s (%s)" % ((f.kind,) + _fault_when(res, f.at_ms)) for f in res.faults))
     est = [s.bpm for s in sm if s.bpm is not None]
     if est:
         none = len(sm) - len(est)
@@ -387,3 +403,10 @@ def summary(res) -> str:
     else:
         lines.append("heart rate (estimate): none")
     return "\n".join(lines)
+
+
+def _fault_when(res, at_ms: int) -> tuple[str, str]:
+    """A fault's time both ways: ("03:00", "4 h 30 min after start")."""
+    from simulator.night import describe_when
+    c = res.start_clock_s
+    return describe_when(at_ms, "%02d:%02d" % (c // 3600, c // 60 % 60))

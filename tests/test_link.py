@@ -4,10 +4,13 @@ import random
 
 import pytest
 
+from host_tools.refusals import firmware_table
 from simulator.faults import serial_garbage
 from simulator.hw import simstate
 from simulator.night import parse_fault
 from simulator.sim import SimPod, firmware_module
+
+REF = {name: n for n, name in firmware_table().items()}  # the firmware's REF_* numbers
 
 S = 1000
 M = 60 * S
@@ -51,7 +54,10 @@ def replies_for(pod, ids):
 
 def code(r):
     assert r["ok"] is False, r
-    assert set(r) == {"id", "ok", "error", "sim_ms"} and set(r["error"]) == {"code", "message"}
+    assert set(r) == {"id", "ok", "error", "sim_ms"}
+    # a refusal also says why: a pod.reasons REF_* number, put into words by the host
+    assert set(r["error"]) == ({"code", "message", "reason"} if r["error"]["code"] == "refused"
+                               else {"code", "message"}), r
     return r["error"]["code"]
 
 
@@ -102,10 +108,11 @@ def test_ack_ends_an_alarm_and_start_cannot_skip_it():
     assert [r["cause"] for r in res.resets] == ["watchdog"]
     start, stop, wake, ack, again = pod.replies
     assert code(start) == "refused" and code(stop) == "refused"
-    assert "alarm" in start["error"]["message"]
+    assert start["error"]["reason"] == stop["error"]["reason"] == REF["REF_ALARM"]
     assert wake["ok"] is True and wake["state"] == "ALARM"  # a wake does not end an alarm
     assert ack["ok"] is True and ack["state"] == "AWAKE"
     assert code(again) == "refused" and again["id"] == 5  # nothing left to acknowledge
+    assert again["error"]["reason"] == REF["REF_NO_ALARM"]
     [evt] = [e for e in res.events if e["sim_ms"] > t]
     assert evt["state"] == "AWAKE" and t + 3000 <= evt["sim_ms"] <= t + 3000 + LOOP_MS
     assert res.final_state == "AWAKE"
@@ -119,7 +126,7 @@ def test_start_and_stop_by_command_and_ack_without_an_alarm_is_refused():
     pod.send({"id": 3, "cmd": "stop"}, at_ms=9000)
     res = pod.run(10000)
     ack, start, stop = pod.replies
-    assert code(ack) == "refused" and ack["id"] == 1
+    assert code(ack) == "refused" and ack["id"] == 1 and ack["error"]["reason"] == REF["REF_NO_ALARM"]
     assert start["ok"] and start["state"] == "WIND_DOWN" and stop["ok"] and stop["state"] == "IDLE"
     assert [e["state"] for e in res.events if e["ev"] == "state"] == ["WIND_DOWN", "IDLE"]
     pod.close()
@@ -189,7 +196,7 @@ def test_a_flood_and_garbage_do_not_break_the_loop(rx_max):
             lines.append(b"z" * 300 + b"\n")
     flood = b"".join(lines)
     pod.send(flood, at_ms=ASLEEP)
-    t_garbage = ASLEEP + 35 * S  # the flood takes about 30 s at 64 bytes per iteration
+    t_garbage = ASLEEP + 35 * S  # well after the flood (at most 4 replies an iteration)
     pod.send(serial_garbage(4, seed=1), at_ms=t_garbage)
     rx_left = []
     for k in range(450):  # bytes waiting, sampled between loop iterations
@@ -201,7 +208,7 @@ def test_a_flood_and_garbage_do_not_break_the_loop(rx_max):
     assert res.resets == [] and res.wakes == [] and res.final_state == "SLEEP"
     assert_steady_loop(tel, ASLEEP - 10 * S, t_hello + S)
     read = [a - b for a, b in zip(rx_left, rx_left[1:]) if a > b]
-    assert read and max(read) <= 64  # bytes read per loop iteration
+    assert read and max(read) <= firmware_module("pod.link")._MAX_BYTES  # read per iteration
     flood_replies = [r for r in pod.replies if r["sim_ms"] < t_hello]
     per_tick = {}
     for r in flood_replies:
@@ -225,7 +232,7 @@ def test_a_flood_and_garbage_do_not_break_the_loop(rx_max):
 
 
 def test_serial_garbage_fault_leaves_the_night_alone():
-    assert parse_fault("serial-garbage:8@00:40").kind == "serial-garbage"
+    assert parse_fault("serial-garbage:8@+00:40").kind == "serial-garbage"
     pod = new_pod()
     tel = watch_telemetry(pod)
     pod.inject("serial-garbage", ASLEEP, 8)

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from host_tools.refusals import code_of
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
 from simulator.sim import SimPod
@@ -61,7 +62,7 @@ def test_a_deliberate_reset_restarts_without_an_alarm_and_is_refused_during_a_ni
     assert status["rc"] == "hard" and status["state"] == "IDLE" and status["reason"] == "none"
     assert start["state"] == "WIND_DOWN"
     assert code(refused) == "refused" and code(refused2) == "refused"
-    assert "night" in refused["error"]["message"]
+    assert refused["error"]["reason"] == refused2["error"]["reason"] == code_of("REF_NIGHT")
     assert res.wakes == [] and res.final_state == "WIND_DOWN"  # the night goes on
     pod.close()
 
@@ -74,6 +75,7 @@ def test_reset_and_maintenance_are_refused_in_an_alarm():
     pod.send({"id": 2, "cmd": "reset"}, at_ms=t + 500)
     res = pod.run(t + 3000)
     assert [code(r) for r in pod.replies] == ["refused", "refused"]
+    assert [r["error"]["reason"] for r in pod.replies] == [code_of("REF_ALARM")] * 2
     assert [r["cause"] for r in res.resets] == ["watchdog"] and res.final_state == "ALARM"
     assert pod.lit() and pod.sounding()
     pod.close()

@@ -83,7 +83,12 @@ def test_fault_keys_inject_and_the_alarm_needs_an_ack():
         view.handle_key("a")
         view.advance(0.05)
         assert view.pod.state == "AWAKE"
-        assert "host sends ack" in screen(view)
+        text = screen(view)
+        assert "host sends ack" in text and "pod: ack done, AWAKE" in text  # the pod's reply
+        assert "pod: wake done, ALARM" in text
+        view.handle_key("a")  # nothing left to acknowledge: the refusal, in words
+        view.advance(0.05)
+        assert "pod refused ack: there is no alarm to acknowledge" in screen(view)
     finally:
         view.pod.close()
 
@@ -92,3 +97,35 @@ def test_run_refuses_without_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert cli.main(["run", "--speed", "60"]) == 2
     assert "needs a terminal" in capsys.readouterr().err
+
+
+def test_every_key_is_listed_and_no_key_help_wraps_mid_phrase():
+    from simulator.live import HELP
+    view = LiveView(speed=60, start_night=False)
+    try:
+        for width in (60, 100, 140):
+            con = Console(file=io.StringIO(), width=width, record=True)
+            con.print(view.render())
+            lines = con.export_text().splitlines()
+            for k, what in HELP + list(zip(FAULT_KEYS, KINDS)):
+                # each key and its words whole on one line
+                assert any("%s %s" % (k, what) in ln for ln in lines), (width, k, what)
+    finally:
+        view.pod.close()
+
+
+def test_the_heart_rate_shows_dashes_when_the_pod_stops_reporting_it():
+    """Safe mode (or a board rebooting) prints no telemetry: no rate, not the last one seen."""
+    view = LiveView(speed=60)
+    try:
+        for _ in range(30):
+            view.advance(0.1)  # 3 minutes: a rate is shown
+        assert view.bpm() is not None and "-- bpm" not in screen(view)
+        view.pod.inject("boot-crash", view.pod.now_ms + 1, 3)  # a boot loop: safe mode
+        for _ in range(10):
+            view.advance(0.1)
+        assert any(e.get("ev") == "safe_mode" for e in view.pod.res.events)
+        assert view.pod.last_tel.get("bpm") is not None  # what the pod said before
+        assert view.bpm() is None and "-- bpm" in screen(view)
+    finally:
+        view.pod.close()

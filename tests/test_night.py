@@ -157,10 +157,15 @@ def test_corrupt_program_file_falls_back_and_the_night_goes_on():
     assert res.wakes == [] and res.final_state == "SLEEP"
 
 
-def test_fault_spec_parsing():
-    assert parse_fault("power-cut:60@02:30") == FaultSpec("power-cut", 150 * M, 60)
-    assert parse_fault("hang@00:00:05").at_ms == 5000
-    for bad in ("hang", "melt@01:00", "hang@1:99", "hr-low:x@01:00"):
+def test_fault_spec_parsing_one_clock():
+    """@HH:MM is a clock time, @+HH:MM the time since the night started."""
+    assert parse_fault("power-cut:60@+02:30") == FaultSpec("power-cut", 150 * M, 60)
+    assert parse_fault("power-cut:60@01:00", "22:30") == FaultSpec("power-cut", 150 * M, 60)
+    assert parse_fault("hang@+00:00:05").at_ms == 5000
+    assert parse_fault("hang@22:30:05", "22:30").at_ms == 5000
+    assert parse_fault("hang@06:10", "05:30").at_ms == 40 * M
+    for bad in ("hang", "melt@01:00", "hang@1:99", "hr-low:x@01:00", "hang@25:00",
+                "hr-low:500@01:00", "hang:3@01:00", "hang@+1:99"):
         with pytest.raises(ValueError):
             parse_fault(bad)
 
@@ -171,14 +176,18 @@ def run_cli(*args):
 
 
 def test_cli_night_json_contract():
-    p = run_cli("night", "--json", "--start", "05:30", "--fault", "hang@00:40")
+    p = run_cli("night", "--json", "--start", "05:30", "--fault", "hang@06:10")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert set(out) >= {"wakes", "resets", "final_state"}
     [w] = out["wakes"]
-    assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms"}
+    assert set(w) == {"reason", "trigger_ms", "lit_ms", "sound_ms", "wake_at_ms"}
+    assert w["wake_at_ms"] == w["trigger_ms"]  # an alarm: no sunrise before it
     assert w["reason"] == "watchdog" and isinstance(w["lit_ms"], int)
     assert out["resets"] == [{"t_ms": out["resets"][0]["t_ms"], "cause": "watchdog"}]
+    # the fault echoed both ways: the clock time given, and the time since the start
+    assert out["faults"] == [{"kind": "hang", "at_ms": 40 * M, "arg": 0, "clock": "06:10",
+                              "after_start": "40 min after start"}]
 
 
 def test_cli_rejects_bad_input_clearly(tmp_path):
@@ -251,3 +260,15 @@ def test_a_crash_in_boot_py_does_not_lose_the_power_cut_verdict():
     back = 40 * M + 5000
     assert any(w.reason in ("power_cut", "crash") and w.lit_ms is not None
                and w.lit_ms - back <= 2500 for w in res.wakes), res.wakes
+
+
+def test_the_tools_say_when_the_cap_moves_a_wake(tmp_path):
+    prog = tmp_path / "late.json"
+    prog.write_text(json.dumps({"version": 1, "name": "late", "wake": {"at": "12:00"}}))
+    p = run_cli("night", "--json", "--program", str(prog), "--start", "22:00", "--duration", "00:10")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["wake_moved_by_cap"] == (
+        "the 12 h session cap moves the wake: asked for 12:00 (14 h after start), the pod wakes "
+        "at 09:59:07 (11 h 59 min 7 s after start)")
+    p = run_cli("night", "--json", "--start", "22:00", "--duration", "00:10")
+    assert json.loads(p.stdout)["wake_moved_by_cap"] is None  # 07:00: inside the cap

@@ -15,7 +15,7 @@ PROG = {"version": 1, "name": "windowed nap", "wind_down": {"minutes": 5},
 def night():
     # the window is 14:40-15:00; lighter sleep at 14:45; a tap at 14:55 snoozes
     spec = NightSpec(program=PROG, start_clock="14:00", sleeper="light@14:45",
-                     faults=[parse_fault("button@00:55")])
+                     faults=[parse_fault("button@+00:55")])
     res, _ = run_night(spec)
     return res
 

@@ -168,13 +168,15 @@ def test_summary(night, fault_night):
     s = summary(night)
     assert "night: 05:50:00 -> 07:35:00 (1 h 45 min), ends in IDLE" in s
     assert "WAKE_RAMP 30 min" in s and "SLEEP " in s and "WIND_DOWN 30 min" in s
-    assert re.search(r"wake at 06:30:0\d: scheduled \(lit \+30 min", s)
+    # "wake at" is full light at the wake time, the sunrise before it
+    assert re.search(r"wake at 07:00:0\d: scheduled \(full light; sunrise from 06:30:0\d, lit \+30 min", s)
     assert "resets: none" in s
     hr = re.search(r"heart rate \(estimate\): min (\d+), mean (\d+), max (\d+) bpm", s)
     assert hr and 40 < int(hr.group(1)) <= int(hr.group(2)) <= int(hr.group(3)) < 100
     f = summary(fault_night)
     assert "resets: watchdog at 06:35:0" in f
-    assert "hr_high" in f and "faults injected: hr-high at 06:22:00, hang at 06:35:00" in f
+    assert "hr_high" in f and ("faults injected: hr-high at 06:22 (32 min after start), "
+                            "hang at 06:35 (45 min after start)") in f
     assert "ALARM" in f.splitlines()[1]
 
 

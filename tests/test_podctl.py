@@ -66,15 +66,15 @@ def test_crc32_is_the_standard_one_the_pod_computes():
     assert podfiles.crc32(data) == binascii.crc32(data) & 0xFFFFFFFF
 
 
-@pytest.mark.parametrize("size", [0, 1, 95, 96, 97, 960, 4096])
+@pytest.mark.parametrize("size", [0, 1, 137, 138, 139, 960, 4096])
 def test_chunks_cover_the_data_in_order_and_fit_a_line(size):
     data = os.urandom(size)
     got = list(podfiles.chunks(data))
-    assert [off for off, _ in got] == list(range(0, size, 96))
-    assert all(len(text) <= 128 for _, text in got)
+    assert [off for off, _ in got] == list(range(0, size, podfiles.CHUNK))
+    assert all(len(text) <= 184 for _, text in got)
     assert b"".join(base64.b64decode(t) for _, t in got) == data
-    for off, text in got:  # each chunk request fits in the pod's line
-        transport.frame({"id": 999999, "cmd": "program", "op": "chunk", "off": off, "data": text})
+    for _, text in got:  # each chunk request fits in the pod's line, at the largest offset
+        transport.frame({"id": 99999999, "cmd": "program", "op": "chunk", "off": 4095, "data": text})
 
 
 # -- a scripted pod on a fake port ----------------------------------------------------------
@@ -256,7 +256,9 @@ def _bin(name):
 
 @pytest.mark.parametrize("chip,offset", [("esp32", "0x1000"), ("esp32s3", "0x0"), ("esp32c3", "0x0"),
                                          ("esp32c6", "0x0")])
-def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset):
+def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fw.bin").write_bytes(b"\xe9" + bytes(15))
     assert cli.main(["flash", "--firmware", "fw.bin", "--chip", chip, "--port", "/dev/ttyUSB0",
                      "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -419,8 +421,32 @@ def test_monitor_live_view_shows_the_telemetry_and_the_silence():
     con = Console(width=120, record=True, file=open(os.devnull, "w"))
     con.print(m.render())
     text = con.export_text()
-    assert "ALARM  (hr_low)" in text and "38.5 bpm" in text and "880 Hz" in text
+    assert "ALARM  (hr_low)" in text and "38 bpm" in text and "880 Hz at 50 % volume" in text
+    assert "white LED 100 %" in text and "up     61 s" in text
     assert "last reset: watchdog" in text and "pod quiet for" in text
+
+
+def test_status_reads_in_human_units():
+    """Percent for light and volume, bpm, minutes; the JSON (the pod's reply) keeps the raw."""
+    line = cli.describe_status({"state": "WAKE_RAMP", "reason": "scheduled", "rgb": [255, 120, 20],
+                                "white": 32768, "tone": 523, "vol": 250, "bpm": 61.4,
+                                "contact": True, "sensor": "ok", "up": 5400000, "rc": "power_on",
+                                "mem": 16000})
+    assert line.startswith("WAKE_RAMP (scheduled)  strip 100 % rgb(255, 120, 20), white LED 50 %")
+    assert "sound 25 % at 523 Hz" in line and "heart 61 bpm (contact, sensor ok)" in line
+    assert "up 90 min" in line
+    safe = cli.describe_status({"state": "ALARM", "white": 65535, "tone": 0, "bpm": None, "up": 3000})
+    assert "strip -- rgb(), white LED 100 %" in safe and "sound off" in safe and "heart --" in safe and "up 3 s" in safe
+
+
+def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
+    import argparse
+    cfg = {"pod_name": "bedtime-pod", "wake_level": 650, "cap_min": 600, "hr_low": 40, "hr_high": 130}
+    cli._show_config(argparse.Namespace(json=False), cfg, "config: the pod's settings")
+    out = capsys.readouterr().out
+    assert "65 % of full light" in out and "10 h 00 min" in out and "40 bpm" in out
+    cli._show_config(argparse.Namespace(json=True), cfg, "x")
+    assert json.loads(capsys.readouterr().out) == cfg
 
 
 # -- host and firmware agree ----------------------------------------------------------------
@@ -429,6 +455,7 @@ def test_host_limits_are_the_firmwares():
     assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
     assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
     assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
+    assert podfiles.READ_CHUNK == firmware_module("pod.linkfiles").READ_MAX
     assert podfiles.MAX_PROGRAM == firmware_module("pod.store").MAX_PROGRAM
 
 

@@ -134,7 +134,8 @@ def test_reset_and_maintenance_are_refused_during_a_night_and_work_when_idle(cap
             for cmd in ("reset", "maintenance"):
                 with pytest.raises(CommandFailed) as e:
                     t.request(cmd)
-                assert e.value.code == "refused" and "night" in e.value.pod_message
+                assert e.value.code == "refused" and e.value.pod_message.startswith(
+                    "a night is under way: %s only when the pod is idle" % cmd)
             t.request("stop")
         assert podctl(s.port, "reset") == 0
         time.sleep(0.5)
@@ -142,9 +143,20 @@ def test_reset_and_maintenance_are_refused_during_a_night_and_work_when_idle(cap
             st = t.request("status")
         assert st["rc"] == "hard" and st["state"] == "IDLE" and st["reason"] == "none"
         assert podctl(s.port, "maintenance") == 0
-        assert "plain REPL without the watchdog" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        # the hint names what works: mpremote with resume, how to leave, and the 10 minutes
+        assert "plain REPL without the watchdog" in out
+        assert "mpremote connect %s resume repl" % s.port in out
+        assert "mpremote connect %s resume reset" % s.port in out and "EN button" in out
+        assert "resets itself after 10 minutes" in out
+        assert "podctl reset" not in out  # it cannot answer in maintenance
         with pytest.raises(NotAnswering):  # the pod firmware is not running: a bare REPL
             Transport.connect(s.port, timeout=1)
+        # and a podctl command tried now says how to leave maintenance
+        assert podctl(s.port, "--timeout", "1", "reset") == 1
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and "did not answer hello" in err
+        assert "mpremote connect %s resume reset" % s.port in err and "10 minutes" in err
 
 
 def test_serve_places_a_symlink_and_removes_it_on_sigint(tmp_path):
@@ -158,3 +170,53 @@ def test_serve_places_a_symlink_and_removes_it_on_sigint(tmp_path):
         rc, out = s.stop(signal.SIGINT)
     assert rc == 0 and "stopped" in out
     assert not link.exists() and not link.is_symlink()
+
+
+def test_flash_asks_before_erasing_a_pod_with_a_night_under_way(server, tmp_path, capsys, monkeypatch):
+    fw = tmp_path / "fw.bin"
+    fw.write_bytes(b"\xe9" + bytes(15))
+    ran = []
+    monkeypatch.setattr(cli, "_run", lambda cmd, capture=False: ran.append(cmd))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # no person to ask
+    with Transport.connect(server.port, timeout=5) as t:
+        t.request("start")
+    try:
+        assert podctl(server.port, "flash", "--firmware", str(fw)) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not erasing" in err and "WIND_DOWN" in err, err
+        assert "--yes" in err and ran == []  # nothing erased
+        assert podctl(server.port, "flash", "--firmware", str(fw), "--yes") == 0
+        assert [c[-1] for c in ran] == ["erase-flash", str(fw)]
+    finally:
+        with Transport.connect(server.port, timeout=5) as t:
+            t.request("stop")
+    ran.clear()
+    assert podctl(server.port, "flash", "--firmware", str(fw)) == 0  # idle: nothing to ask
+    assert len(ran) == 2
+
+
+def test_the_monitor_sends_wake_and_ack_and_logs_the_answers(server):
+    """Keys w and a in `podctl monitor`: the pod's answer, a refusal in words, in its event log."""
+    from rich.console import Console
+    mon = cli.Monitor()
+    with Transport.connect(server.port, timeout=5) as t:
+        assert mon.command(t, "ack") == "you sent ack: refused, there is no alarm to acknowledge"
+        t.request("start")
+        assert mon.command(t, "wake") == "you sent wake: done, the pod is AWAKE"
+        t.request("stop")
+    con = Console(width=120, record=True, file=open(os.devnull, "w"))
+    con.print(mon.render())
+    text = con.export_text()
+    assert "you sent ack: refused, there is no alarm to acknowledge" in text
+    assert "you sent wake: done" in text and "w: send wake  a: send ack" in text
+
+
+def test_monitor_json_is_the_pods_own_lines(server):
+    import json
+    p = subprocess.run([sys.executable, "-m", "host_tools.cli", "--port", server.port, "--json",
+                        "monitor", "--seconds", "3"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    msgs = [json.loads(ln) for ln in p.stdout.splitlines()]
+    tel = [m for m in msgs if m["t"] == "tel"]
+    assert len(tel) >= 10 and {"white", "vol", "bpm", "state"} <= set(tel[-1])  # raw fields, 20x

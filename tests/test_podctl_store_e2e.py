@@ -91,7 +91,11 @@ def test_config_get_and_set_through_podctl(server, capsys):
     assert set(before) == {"pod_name", "wake_level", "cap_min", "hr_low", "hr_high"}
     assert podctl(server.port, "config", "set", "wake_level=650", "pod_name=Kid's room") == 0
     said = capsys.readouterr().out
-    assert "stored on the pod (pod_name, wake_level)" in said and '"Kid\'s room"' in said
+    # what changed, in human units, and when each change applies
+    assert "config set: stored on the pod; changed:" in said
+    assert "  wake_level: %d -> 650 (65 %% of full light, perceived); applies at once" % (
+        before["wake_level"]) in said
+    assert '  pod_name: "bedtime-pod" -> "Kid\'s room"; applies at once' in said
     assert podctl(server.port, "--json", "config", "get") == 0
     after = json.loads(capsys.readouterr().out)
     assert after == dict(before, wake_level=650, pod_name="Kid's room")
@@ -106,8 +110,8 @@ def test_config_get_and_set_through_podctl(server, capsys):
 def test_config_set_refuses_what_the_pod_would_refuse(server, capsys, monkeypatch):
     with Transport.connect(server.port, timeout=5) as t:
         before = podfiles.get_config(t)
-    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red", "wake_level") == 1
-    assert "wake_level: give KEY=VALUE" in capsys.readouterr().err
+    assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red", "wake_level") == 2
+    assert "'wake_level': give KEY=VALUE" in capsys.readouterr().err
     assert podctl(server.port, "config", "set", "cap_min=2000", "colour=red") == 1
     err = capsys.readouterr().err
     assert "cap_min: 2000 is outside 60..720" in err and "colour: unknown key" in err

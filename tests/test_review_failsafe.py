@@ -5,6 +5,7 @@ import errno
 
 from storagekit import Host, program_bytes
 
+from host_tools.refusals import code_of
 from simulator import sandbox
 from simulator.sim import SimPod
 
@@ -141,7 +142,7 @@ def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
     for cmd in ("reset", "maintenance"):
         r = host.call(cmd=cmd)
         assert not r["ok"] and r["error"]["code"] == "refused", r
-        assert "unanswered wake" in r["error"]["message"]
+        assert r["error"]["reason"] == code_of("REF_WAKE_CALLING"), r
     pod.advance(2 * S)
     assert pod.state == "AWAKE" and pod.sounding() and pod.lit() and pod.res.resets == []
     pod.press(pod.now_ms + 100)  # the sleeper taps: silenced, awake, the light stays

@@ -204,7 +204,7 @@ class App:
         if out.changed:
             self._state_changed(now)
         try:
-            self.link.done(out.cmd_ok, self.pod.state)
+            self.link.done(out.refusal, self.pod.state)
         except MemoryError:
             pass
         if self.job is not None:

@@ -25,6 +25,10 @@ from pod.reasons import (  # noqa: E402
     R_NONE,
     R_SCHEDULED,
     R_SMART,
+    REF_ALARM,
+    REF_NIGHT,
+    REF_NO_ALARM,
+    REF_OK,
 )
 
 # Commands from the serial link
@@ -98,6 +102,7 @@ class Out:
         self.vol = 0
         self.changed = False  # the state changed in this step
         self.cmd_ok = True    # whether the command in this step was accepted
+        self.refusal = REF_OK  # if not, why: a pod.reasons REF_* number (the link sends it)
 
 
 class Pod:
@@ -182,9 +187,11 @@ class Pod:
         out = self.out
         out.changed = False
         out.cmd_ok = True
+        out.refusal = REF_OK
         self._buttons(now, inp)
         if inp.cmd != CMD_NONE:
-            out.cmd_ok = self._command(now, inp)
+            out.refusal = self._command(now, inp)
+            out.cmd_ok = out.refusal == REF_OK
         st = self.state
         if in_session(st):
             self._session(now, inp)
@@ -233,29 +240,30 @@ class Pod:
         self._to(SLEEP, now, R_NONE)
 
     def _command(self, now, inp):
+        """Carry out a serial command: REF_OK, or the pod.reasons REF_* number of why not."""
         c = inp.cmd
         st = self.state
         if c == CMD_WAKE:
             if st != ALARM:
                 self.wake(now, R_COMMAND)
-            return True
+            return REF_OK
         if c == CMD_ACK:
             if st != ALARM:
-                return False
+                return REF_NO_ALARM
             self.silenced = True
             self._to(AWAKE, now, R_NONE)
-            return True
+            return REF_OK
         if st == ALARM:  # start/stop cannot skip the acknowledgement
-            return False
+            return REF_ALARM
         if c == CMD_START:
             if in_session(st):  # restarting would restart the cap's clock too
-                return False
+                return REF_NIGHT
             self.start(now, inp.clock_s, inp.clock_sub)
-            return True
+            return REF_OK
         if c == CMD_STOP:
             self.stop(now)
-            return True
-        return False
+            return REF_OK
+        return REF_OK  # no such command reaches the core (pod.link sends only these four)
 
     def _session(self, now, inp):
         el = ticks_diff(now, self.t_session)

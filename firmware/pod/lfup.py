@@ -9,9 +9,9 @@ import os
 
 from micropython import const
 
-from pod.linkfiles import err, num, ok, read
+from pod.linkfiles import READ_MAX, err, num, ok, read
 
-_CHUNK = const(96)
+_CHUNK = const(138)  # upload bytes per chunk: 184 base64 characters, the request fits 256 bytes
 TEMP = "program.tmp"        # pod.store.TEMP
 _MAX_PROGRAM = const(4096)  # pod.store.MAX_PROGRAM
 _SOURCES = ("file", "previous", "default")
@@ -33,7 +33,7 @@ def handle(link, rid, req):
             d = json.dumps(program.DEFAULT).encode()
             off = num(req, "off", 0, len(d))
             ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(
-                d[off:off + num(req, "n", 0, _CHUNK)]).decode().strip()))
+                d[off:off + num(req, "n", 0, READ_MAX)]).decode().strip()))
     elif op == "begin":
         size = num(req, "size", 1, _MAX_PROGRAM)
         crc = num(req, "crc", 0, 0xFFFFFFFF)

@@ -5,7 +5,8 @@
 # Replies (one line each, no "t" key; telemetry and events keep theirs):
 #   {"id": <id or null>, "ok": true, ...}
 #   {"id": <id or null>, "ok": false, "error": {"code": "<code>", "message": "<text>"}}
-# Codes: bad_json, too_long, bad_request, unknown_cmd, refused, failed.
+# Codes: bad_json, too_long, bad_request, unknown_cmd, refused, failed. A refused reply also
+# carries "reason": a pod.reasons REF_* number, which the host puts into words.
 # time, reset and maintenance live in pod.linkctl, imported only when one arrives.
 #
 # Per tick: at most _MAX_BYTES bytes are read (one at a time, each only after poll says one is
@@ -27,7 +28,7 @@ from pod import VERSION, core, forget
 
 PROTOCOL = const(1)
 MAX_LINE = const(256)     # bytes in a request line, without the newline
-_MAX_BYTES = const(64)    # read per tick: 640 B/s at the 10 Hz loop
+_MAX_BYTES = const(256)   # read per tick: a whole request line (2.5 KB/s at the 10 Hz loop)
 _MAX_LINES = const(4)     # replies per tick
 _CMDS = ("wake", "ack", "start", "stop")  # core.CMD_WAKE .. CMD_STOP, in order
 _CTL = ("time", "reset", "maintenance")   # pod.linkctl
@@ -35,6 +36,12 @@ _CTL = ("time", "reset", "maintenance")   # pod.linkctl
 
 def _err(rid, code, message):
     print('{"id":%s,"ok":false,"error":{"code":"%s","message":"%s"}}' % (rid, code, message))
+
+
+def refused(rid, reason):
+    """A refusal: only its pod.reasons REF_* number; the words live on the host."""
+    print('{"id":%s,"ok":false,"error":{"code":"refused","reason":%d,"message":"refused (reason %d)"}}'
+          % (rid, reason, reason))
 
 
 class Link:
@@ -101,17 +108,17 @@ class Link:
                 self.buf[n] = c
                 self.n = n + 1
 
-    def done(self, ok, state):
-        """After the core's step: answer the command it was given this tick, if any."""
+    def done(self, refusal, state):
+        """After the core's step: answer the command it was given this tick, if any. refusal
+        is the core's pod.reasons REF_* number (0: done); the host words it."""
         c = self.cmd
         if not c:
             return
         self.cmd = 0
-        if ok:
+        if not refusal:
             print('{"id":%s,"ok":true,"state":"%s"}' % (self.cmd_id, core.STATE_NAMES[state]))
         else:
-            _err(self.cmd_id, "refused", "no alarm to acknowledge" if c == core.CMD_ACK
-                 else "acknowledge the alarm first")
+            refused(self.cmd_id, refusal)
 
     def _line(self, now, inp, n, bad):
         """Answer the line in buf[:n]. True if it handed a command to the core."""
@@ -146,7 +153,7 @@ class Link:
         elif cmd in _CTL:
             try:
                 from pod import linkctl
-                linkctl.run(rid, cmd, req, _err)
+                linkctl.run(rid, cmd, req, _err, self)
             except Exception:  # noqa: BLE001 - a failed command must not stop the loop
                 _err(rid, "failed", "the pod could not carry out " + cmd)
             finally:  # rarely used: its code goes back to the heap

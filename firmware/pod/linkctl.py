@@ -21,8 +21,9 @@ def _ok(rid, extra=""):
     print('{"id":%s,"ok":true%s}' % (rid, extra))
 
 
-def run(rid, cmd, req, err):
-    """Answer one request; err(rid, code, message) prints an error reply."""
+def run(rid, cmd, req, err, link=None):
+    """Answer one request; err(rid, code, message) prints an error reply. link (pod.link.Link)
+    gives the pod's state, for the reason of a refusal."""
     if cmd == "time":
         rtc = machine.RTC()
         op = req.get("op")
@@ -43,8 +44,12 @@ def run(rid, cmd, req, err):
             d[0], d[1], d[2], d[4], d[5], d[6], "true" if d[0] >= 2024 else "false"))
     m = Marker()
     if m.active:  # (pod.app keeps it set for a night, an alarm and a wake not yet answered)
-        return err(rid, "refused", "a night, an alarm or an unanswered wake is under way: "
-                   "%s only when the pod is idle (a tap answers a wake)" % cmd)
+        from pod import link as lk
+        from pod.reasons import REF_ALARM, REF_NIGHT, REF_WAKE_CALLING
+        app = getattr(link, "app", None)
+        st = app.pod.state if app is not None else -1
+        return lk.refused(rid, REF_ALARM if m.reason or st == 5 else  # core.ALARM
+                          REF_WAKE_CALLING if st == 4 else REF_NIGHT)  # core.AWAKE
     m.reason = 0
     m.failed_boots = 0
     m.deliberate = 2 if cmd == "maintenance" else 1

@@ -17,3 +17,12 @@ R_BOOT_LOOP = const(11)
 R_SMART = const(12)  # a scheduled wake brought forward inside the wake window (lighter sleep)
 REASON_NAMES = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
                 "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart")
+
+# Why a command was refused: the link sends the number ("reason" in a refused reply) and the
+# host words it (host_tools/refusals.py reads these names from this file). 0: accepted. A new
+# refusal is a new number here and its words there.
+REF_OK = const(0)
+REF_ALARM = const(1)        # a fail-safe alarm is under way: only an acknowledgement ends it
+REF_NO_ALARM = const(2)     # ack: there is no alarm to acknowledge
+REF_NIGHT = const(3)        # start again, reset, maintenance: a night is under way
+REF_WAKE_CALLING = const(4)  # a scheduled wake still calls the sleeper (not yet answered)

@@ -1,6 +1,7 @@
 # pod.core on MicroPython: a session through every state, button, alarm, tick wrap-around.
 # Time starts 5 s before ticks_ms() wraps at 2**30, so every session here crosses the wrap.
 from pod import core, light, program
+from pod.reasons import REF_ALARM, REF_NO_ALARM
 
 MASK = 0x3FFFFFFF
 T0 = (1 << 30) - 5000
@@ -143,9 +144,9 @@ def test_alarm_is_sticky_until_acknowledged():
         out = r.step(100, cmd=cmd)
         assert r.pod.state == core.ALARM, core.STATE_NAMES[r.pod.state]
     out = r.step(100, cmd=core.CMD_START)
-    assert not out.cmd_ok
+    assert not out.cmd_ok and out.refusal == REF_ALARM
     out = r.step(100, cmd=core.CMD_STOP)
-    assert not out.cmd_ok
+    assert not out.cmd_ok and out.refusal == REF_ALARM
     out = r.step(100, press=True, held_ms=1)  # a short press does not silence it
     assert r.pod.state == core.ALARM
     out = r.step(100)
@@ -162,7 +163,7 @@ def test_alarm_is_sticky_until_acknowledged():
     assert r.pod.state == core.AWAKE
     assert out.tone == 0  # acknowledged: the lights stay, the sound stops
     out = r.step(100, cmd=core.CMD_ACK)
-    assert not out.cmd_ok  # nothing left to acknowledge
+    assert not out.cmd_ok and out.refusal == REF_NO_ALARM  # nothing left to acknowledge
 
 
 def test_long_press_also_acknowledges_an_alarm():

@@ -15,8 +15,10 @@ import simstate
 _held = mpyenv.limit()
 
 from pod import core, link  # noqa: E402
+from pod.reasons import REF_ALARM, REF_NIGHT, REF_NO_ALARM  # noqa: E402
 
 _real_print = builtins.print
+READ_PER_TICK = 256  # pod.link._MAX_BYTES (a const: not visible from here on MicroPython)
 
 
 class Out:
@@ -63,7 +65,7 @@ class Rig:
             data = data.encode()
         return self.board.feed_rx(data)
 
-    def tick(self, now=0, ok=True, state=None):
+    def tick(self, now=0, refusal=0, state=None):
         """One loop iteration's worth: poll, a stand-in for the core's step, done."""
         inp = self.inp
         builtins.print = self.out.print
@@ -73,7 +75,7 @@ class Rig:
                 self.cmds.append(inp.cmd)
                 if state is not None:
                     self.state = state
-            self.link.done(ok, self.state)
+            self.link.done(refusal, self.state)
         finally:
             builtins.print = _real_print
         inp.cmd = core.CMD_NONE
@@ -95,8 +97,8 @@ def test_hello_and_status():
     r = Rig()
     r.send({"id": 1, "cmd": "hello"})
     r.send({"id": "two", "cmd": "status"})
-    r.send('{"cmd":"hello"}\r\n')
-    [a, b] = r.tick(1234)  # 64 bytes a tick: the third line is not all there yet
+    r.send('{"cmd":"hello","pad":"%s"}\r\n' % ("x" * 200))
+    [a, b] = r.tick(1234)  # 256 bytes a tick: the third line is not all there yet
     [c] = r.tick()
     assert a == {"id": 1, "ok": True, "pod": "240ac45eb001", "fw": "0.1.0", "protocol": 1}, a
     assert b == {"id": "two", "ok": True, "up": 1234, "state": "IDLE"}, b
@@ -132,15 +134,15 @@ def test_core_commands_go_through_the_core_one_per_tick():
     [a] = r.tick(state=core.AWAKE)
     assert a == {"id": 1, "ok": True, "state": "AWAKE"}, a
     assert r.cmds == [core.CMD_WAKE]
-    [b] = r.tick(ok=False)  # the ack waited a tick, then the core refused it
-    assert b["id"] == 2 and _code(b) == "refused", b
+    [b] = r.tick(refusal=REF_NO_ALARM)  # the ack waited a tick, then the core refused it
+    assert b["id"] == 2 and _code(b) == "refused" and b["error"]["reason"] == REF_NO_ALARM, b
     [c] = r.tick()  # reading stopped at the ack: the hello comes a tick later
     assert c["id"] == 3 and c["ok"]
     assert r.cmds == [core.CMD_WAKE, core.CMD_ACK]
     r.state = core.ALARM
     r.send({"id": 4, "cmd": "start"})
-    [d] = r.tick(ok=False)
-    assert _code(d) == "refused" and "alarm" in d["error"]["message"]
+    [d] = r.tick(refusal=REF_ALARM)
+    assert _code(d) == "refused" and d["error"]["reason"] == REF_ALARM, d
     r.send({"id": 5, "cmd": "stop"})
     r.inp.cmd = core.CMD_ACK  # the tick already carries a command: the link waits
     builtins.print = r.out.print
@@ -166,12 +168,12 @@ def test_a_flood_is_read_a_bounded_slice_per_tick():
     while r.board.rx and n < 1000:
         before = len(r.board.rx)
         got = r.tick()
-        assert before - len(r.board.rx) <= 64
+        assert before - len(r.board.rx) <= READ_PER_TICK
         assert len(got) <= 4
         answered += len(got)
         n += 1
     assert answered == 201, answered  # every hello, then one too_long for the garbage
-    assert n >= total // 64
+    assert n >= total // READ_PER_TICK
     r.send(b'\n{"id":3,"cmd":"hello"}\n')
     [h] = r.ticks(2)
     assert h["id"] == 3 and h["ok"]
@@ -200,7 +202,7 @@ def test_an_idle_link_allocates_nothing():
         i = 0
         while i < 1000:
             lk.poll(i, inp)
-            lk.done(True, 0)
+            lk.done(0, 0)
             i += 1
     finally:
         micropython.heap_unlock()
@@ -211,7 +213,7 @@ def test_time_set_and_get_on_the_rtc_and_the_module_is_dropped_after():
     import sys
     r = Rig()
     r.send({"id": 1, "cmd": "time", "op": "set", "datetime": [2026, 12, 24, 21, 30, 5]})
-    [a] = r.ticks(2)  # a line over 64 bytes takes two ticks to read
+    [a] = r.ticks(2)
     assert a == {"id": 1, "ok": True, "datetime": [2026, 12, 24, 21, 30, 5], "set": True}, a
     assert machine.RTC().datetime()[:7] == (2026, 12, 24, 3, 21, 30, 5)  # a Thursday
     assert "pod.linkctl" not in sys.modules  # its code went back to the heap
@@ -232,6 +234,7 @@ def test_reset_is_refused_during_a_night_and_marked_deliberate_otherwise():
     r.send({"id": 2, "cmd": "maintenance"})
     [a, b] = r.ticks(2)
     assert _code(a) == "refused" and _code(b) == "refused", (a, b)
+    assert a["error"]["reason"] == b["error"]["reason"] == REF_NIGHT, (a, b)  # no app: a night
     m.active = 0
     m.failed_boots = 2
     m.save()

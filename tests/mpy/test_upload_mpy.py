@@ -113,6 +113,15 @@ def test_upload_commit_logs_and_config_beside_the_running_firmware():
         assert r["ok"] and r["files"][0]["name"] == "jr00001.bin", r
         r = call({"id": 6, "cmd": "logs", "op": "read", "name": "jr00001.bin", "off": 0, "n": 96})
         assert r["ok"] and binascii.a2b_base64(r["data"])[0] == 0xA5, r
+        # a full-size read (pod.linkfiles.READ_MAX, 512 bytes) beside the night: answered,
+        # with as much as this heap has room for (at least 96 bytes; the host reads on)
+        with open("jr00099.bin", "wb") as f:
+            f.write(b"\x5a" * 600)
+        r = call({"id": 61, "cmd": "logs", "op": "read", "name": "jr00099.bin", "off": 0, "n": 512})
+        os.remove("jr00099.bin")
+        got = binascii.a2b_base64(r["data"]) if r["ok"] else b""
+        assert r["ok"] and 96 <= len(got) <= 512 and got == b"\x5a" * len(got), r
+        print("  a 512-byte read beside the night (64 KB budget, 64-bit port): %d bytes" % len(got))
         r = call({"id": 7, "cmd": "config", "op": "set", "config": {"wake_level": 700}}, True)
         names = os.listdir()
         assert "settings.tmp" not in names
