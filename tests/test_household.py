@@ -328,7 +328,7 @@ def test_radio_errors_are_counted_and_a_stuck_radio_is_restarted():
     for t in range(3):
         assert rad.poll(t) is None
     assert rad.rx_errors == 3 and rad.state == R.S_UP
-    assert rad.poll(5) is None and rad.run == 0
+    assert rad.poll(5) is None and rad.rx_run == 0
     stn.fail_send = R.FAIL_RUN  # ESP_ERR_ESPNOW_NO_MEM, over and over (esp-idf#18682)
     for t in range(R.FAIL_RUN):
         assert rad.send(K.mac(1), b"x", 100 + t) is False

@@ -13,7 +13,7 @@ S_UP = const(1)
 S_FAULT = const(2)
 STATE_NAMES = ("off", "up", "fault")
 RETRY_MS = const(60000)
-FAIL_RUN = const(8)  # this many failed calls in a row take the radio down for a restart
+FAIL_RUN = const(8)  # this many failed receives (or sends) in a row: down, for a restart
 
 
 def _diff(a, b):
@@ -30,7 +30,8 @@ class Radio:
         self.rx_errors = 0
         self.tx_errors = 0
         self.tx_ok = 0
-        self.run = 0          # failed calls in a row
+        self.rx_run = 0       # failed receive calls in a row
+        self.tx_run = 0       # failed send calls in a row
         self.last_error = ""  # the class of the last exception ("OSError"), never its data
         self._retry_at = 0
         self._e = None
@@ -81,17 +82,17 @@ class Radio:
             self._fault(ex, now_ms)
             return False
         self.state = S_UP
-        self.run = 0
+        self.rx_run = 0
+        self.tx_run = 0
         return True
 
     def tick(self, now_ms):
         if self.state == S_FAULT and _diff(now_ms, self._retry_at) >= 0:
             self.start(now_ms)
 
-    def _failed(self, ex, now_ms):
-        self.run += 1
+    def _failed(self, ex, run, now_ms):
         self.last_error = ex.__class__.__name__
-        if self.run >= FAIL_RUN:
+        if run >= FAIL_RUN:
             self._fault(ex, now_ms)
 
     def poll(self, now_ms):
@@ -103,9 +104,10 @@ class Radio:
             r = self._e.irecv(0)  # type: ignore[union-attr]
         except Exception as ex:  # noqa: BLE001
             self.rx_errors += 1
-            self._failed(ex, now_ms)
+            self.rx_run += 1
+            self._failed(ex, self.rx_run, now_ms)
             return None
-        self.run = 0
+        self.rx_run = 0
         if r is None or r[0] is None:
             return None
         return r
@@ -118,8 +120,9 @@ class Radio:
             self._e.send(mac, buf, False)  # type: ignore[union-attr]
         except Exception as ex:  # noqa: BLE001
             self.tx_errors += 1
-            self._failed(ex, now_ms)
+            self.tx_run += 1
+            self._failed(ex, self.tx_run, now_ms)
             return False
         self.tx_ok += 1
-        self.run = 0
+        self.tx_run = 0
         return True
