@@ -19,10 +19,10 @@ KEY = bytes.fromhex(KEY_HEX)
 MODULES = ("hmac256", "frame", "receiver", "policy", "settings", "radio", "node")
 
 
-def load() -> types.SimpleNamespace:
+def load(fw_dir: Path = FIRMWARE_DIR) -> types.SimpleNamespace:
     board = simstate.current or simstate.Board()
     simstate.current = board
-    sb = Sandbox(FIRMWARE_DIR, board, FlashFS(Path(tempfile.gettempdir()) / "pod-sim-scratch"))
+    sb = Sandbox(fw_dir, board, FlashFS(Path(tempfile.gettempdir()) / "pod-sim-scratch"))
     saved = board.us
     ns = types.SimpleNamespace()
     for m in MODULES:
