@@ -51,6 +51,8 @@ class Family:
 
     def __init__(self, hh, pods, delay_ms=5, loss_pct=0, epochs=None, t0_ms=1000):
         self.hh = hh
+        self.pods = pods
+        self.epochs = list(epochs) if epochs else [1] * len(pods)
         self.air = airmod.Air(delay_ms=delay_ms, loss_pct=loss_pct)
         self.boards = []
         self.nodes = []
@@ -62,9 +64,22 @@ class Family:
             simstate.current = b
             h = hh.settings.Household(s)
             rad = hh.radio.Radio(h.channel, [p.mac for p in h.peers])
-            ep = epochs[i] if epochs else 1
+            ep = self.epochs[i]
             self.boards.append(b)
             self.nodes.append(hh.node.Node(h, ep, rad, t0_ms))
+
+    def power_off(self, i):
+        self.boards[i].radio.power(False)
+
+    def power_on(self, i):
+        """The pod boots again: a new node, the next boot epoch (as from flash)."""
+        b = self.boards[i]
+        b.radio.power(True)
+        simstate.current = b
+        h = self.hh.settings.Household(household(self.pods)[i])
+        self.epochs[i] += 1
+        rad = self.hh.radio.Radio(h.channel, [p.mac for p in h.peers])
+        self.nodes[i] = self.hh.node.Node(h, self.epochs[i], rad, self.t_ms & 0x3FFFFFFF)
 
     def step(self, ms=10):
         self.t_ms += ms
