@@ -472,6 +472,21 @@ def test_hostile_sender_is_never_acted_on_and_is_counted():
     assert all(n.rx.counts[0] > a for n, a in zip(fam.nodes, accepted, strict=True))
 
 
+def test_forged_flood_is_checked_two_tags_per_tick():
+    """Forgeries that pass every cheap check (a known MAC, fresh numbers) cost an HMAC each:
+    a tick checks at most TAGS_PER_TICK of them, the rest wait."""
+    fam = K.Family(HH, FAMILY)
+    enc = HH.frame.Encoder(HH.hmac256.Hmac(b"\x13" * 32), 1)  # not the household key
+    for seq in range(1, 7):
+        fam.air.inject(K.mac(1), K.mac(0), bytes(enc.encode(1, 0, 99, seq)))
+    rx = fam.nodes[0].rx
+    fam.step()
+    assert rx.tag_checks == HH.node.TAGS_PER_TICK == 2
+    fam.step()
+    fam.step()
+    assert rx.counts[HH.receiver.C_FORGED] == 6 and rx.counts[0] == 0
+
+
 def test_flood_is_read_a_few_frames_per_tick():
     fam = K.Family(HH, FAMILY)
     stn = fam.boards[0].radio
@@ -479,3 +494,49 @@ def test_flood_is_read_a_few_frames_per_tick():
     assert stn.rx_dropped == 100 - airmod.RX_SLOTS
     fam.step()
     assert fam.nodes[0].rx.rejected() == HH.node.RX_PER_TICK
+
+
+# -- the boot epoch in flash ---------------------------------------------------------------------
+def _epoch_module(root) -> tuple[Any, Any]:
+    from simulator.sandbox import FlashFS, Sandbox
+    from simulator.sim import FIRMWARE_DIR
+    fs = FlashFS(root)
+    board = simstate.current or simstate.Board()
+    sb = Sandbox(FIRMWARE_DIR, board, fs)
+    mod = sb._load("pod.household.epoch")
+    assert mod is not None
+    return mod, fs
+
+
+def test_boot_epoch_always_rises_even_with_power_cut_at_every_write(tmp_path):
+    """Invariant: every boot that gets an epoch gets a larger one than any boot before it,
+    whichever flash operation a power cut interrupts."""
+    ep, fs = _epoch_module(tmp_path / "flash")
+    used = []
+    for cut_at in range(1, 6):
+        probs: list[str] = []
+        used.append(ep.bump(probs))
+        fs.arm_power_cut(cut_at, nbytes=1)
+        with pytest.raises(simstate.PowerCut):
+            ep.bump(probs)
+            ep.bump(probs)  # the cut comes in the second bump if not in the first
+        fs.dead = False
+        fs.cut_op = 0
+        assert probs == []
+    used.append(ep.bump([]))
+    assert used == sorted(set(used)), used
+
+
+def test_boot_epoch_reports_damage_and_a_failed_write(tmp_path, monkeypatch):
+    ep, fs = _epoch_module(tmp_path / "flash")
+    probs: list[str] = []
+    assert ep.bump(probs) == 1
+    fs.path("hh_epoch").write_bytes(b"\x00garbage")
+    assert ep.bump(probs) == 1 and probs == ["hh_epoch: damaged, epoch starts again at 1"]
+
+    def no_rename(a, b):
+        raise OSError(28, "no space")
+
+    monkeypatch.setattr(ep.os, "rename", no_rename)
+    assert ep.bump(probs) == 2
+    assert probs[-1] == "hh_epoch: not written (OSError)"

@@ -206,3 +206,27 @@ def test_radio_down_ticks_allocate_nothing_and_never_raise():
         tick(0)
     assert nodes[0].radio.state == radio.S_FAULT
     assert _alloc(tick, 100) == 0
+
+
+def test_boot_epoch_rises_every_boot_and_survives_damage():
+    import os
+
+    from pod.household import epoch
+    name = "hh_epoch_mpy.tmp"
+    tmp = name + ".new"
+    try:
+        probs = []
+        assert epoch.bump(probs, name, tmp) == 1 and probs == []
+        assert epoch.bump(probs, name, tmp) == 2
+        assert epoch.read(name) == 2
+        with open(name, "wb") as f:
+            f.write(b"\xff\x00junk")
+        assert epoch.bump(probs, name, tmp) == 1
+        assert len(probs) == 1 and "damaged" in probs[0]
+        assert epoch.read(name) == 1
+    finally:
+        for n in (name, tmp):
+            try:
+                os.remove(n)
+            except OSError:
+                pass

@@ -5,8 +5,9 @@
 #
 # Bounds (with the defaults below): a frame is resent first after RESEND_MIN_MS, the gap doubles
 # up to RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
-# black hole); one tick reads at most RX_PER_TICK frames (a flood cannot starve the loop: the
-# rest wait in, or overflow, ESP-NOW's own receive buffer).
+# black hole); one tick reads at most RX_PER_TICK frames and checks at most TAGS_PER_TICK tags
+# (a flood cannot starve the loop or churn the heap: the rest wait in, or overflow, ESP-NOW's
+# own receive buffer).
 from micropython import const
 
 from pod.household import frame, hmac256, policy, radio, receiver
@@ -15,7 +16,8 @@ HEARTBEAT_MS = const(2000)
 SILENT_MS = const(7000)      # over three heartbeats missed: the peer is shown as silent
 RESEND_MIN_MS = const(250)
 RESEND_MAX_MS = const(2000)
-RX_PER_TICK = const(4)
+RX_PER_TICK = const(8)       # frames read per tick
+TAGS_PER_TICK = const(2)     # of which at most this many reach the (costly) tag check
 ACTIONS = const(8)           # actions waiting for the app; more are counted as lost
 
 # the messages resent until acknowledged, each with its own slot per peer
@@ -81,6 +83,8 @@ class Node:
 
     # -- sending ----------------------------------------------------------------------------
     def _send(self, slot, ftype, reason, subject, arg, ref, name, now_ms):
+        if self.seq >= frame.LIMIT:
+            return False  # 2**30 frames in one boot (decades of heartbeats): silent, not a crash
         self.seq += 1
         rx = self.rx
         buf = self.enc.encode(ftype, rx.ids[slot], self.epoch, self.seq, reason, subject, arg,
@@ -194,11 +198,15 @@ class Node:
         rad.tick(now_ms)
         if rad.state != radio.S_UP:
             return
+        rx = self.rx
+        tags = rx.tag_checks + TAGS_PER_TICK
         for _ in range(RX_PER_TICK):
+            if rx.tag_checks >= tags:
+                break
             r = rad.poll(now_ms)
             if r is None:
                 break
-            if self.rx.accept(r[0], r[1], now_ms):
+            if rx.accept(r[0], r[1], now_ms):
                 self._on_frame(now_ms)
         self._resend(now_ms)
 
