@@ -4,6 +4,10 @@
 # pods are partitioned, the radio is down, or the receiver is powered off. A Hostile sender can
 # replay captured frames, forge new ones and flood.
 #
+# Not modelled yet: a board's reset does not touch its station (on an ESP32 a hard or watchdog
+# reset turns WiFi off and a soft reset leaves it on); a runner of whole pods must call
+# Station.power() or set wlan_active itself when its board resets.
+#
 # Runs on CPython and on the MicroPython unix port (tests/mpy): only the shared subset, and the
 # receive path allocates nothing once a station's slots hold frames of the size in use.
 try:
