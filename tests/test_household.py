@@ -329,13 +329,59 @@ def test_radio_errors_are_counted_and_a_stuck_radio_is_restarted():
         assert rad.poll(t) is None
     assert rad.rx_errors == 3 and rad.state == R.S_UP
     assert rad.poll(5) is None and rad.rx_run == 0
-    stn.fail_send = R.FAIL_RUN  # ESP_ERR_ESPNOW_NO_MEM, over and over (esp-idf#18682)
-    for t in range(R.FAIL_RUN):
-        assert rad.send(K.mac(1), b"x", 100 + t) is False
-    assert rad.state == R.S_FAULT and rad.tx_errors == R.FAIL_RUN
+    stn.fail_send = 100  # ESP_ERR_ESPNOW_NO_MEM from now on (esp-idf#18682)
+    us = b.us
+    assert rad.send(K.mac(1), b"x", 100) is False
+    assert b.us - us == 2000 * 1000, "the fake send retries for 2 s, as modespnow.c does"
+    assert rad.state == R.S_FAULT and rad.tx_errors == 1, "down after the first failed send"
     assert not stn.wlan_active, "the restart takes WiFi down"
-    rad.tick(100 + R.FAIL_RUN + R.RETRY_MS)
+    us = b.us
+    for t in range(100):
+        assert rad.send(K.mac(1), b"x", 101 + t) is False
+    assert b.us == us, "a radio that is down does not try (and stall) again"
+    stn.fail_send = 0
+    rad.tick(100 + R.RETRY_MS)
     assert rad.state == R.S_UP and rad.send(K.mac(1), b"x", 0)
+
+
+def test_full_transmit_buffers_stall_a_tick_at_most_once_a_minute():
+    """send() waits up to 2 s on full buffers before it raises: the household lets that
+    happen at most once per RETRY_MS, not once per frame (three sends a tick would be 6 s,
+    past a 5 s watchdog)."""
+    fam = K.Family(HH, FAMILY)
+    fam.run(100)
+    kid = fam.boards[1]
+    kid.radio.fail_send = 10**6
+    fam.nodes[1].raise_alarm(R_CRASH, fam.t_ms)
+    stalls = []
+    for _ in range(3 * HH.radio.RETRY_MS // 100):
+        fam.t_ms += 100
+        kid.us = fam.t_ms * 1000
+        K.simstate.current = kid
+        fam.nodes[1].tick(fam.t_ms)
+        if kid.us != fam.t_ms * 1000:
+            stalls.append(kid.us // 1000 - fam.t_ms)
+            fam.t_ms = kid.us // 1000
+    assert stalls == [2000] * 3 or stalls == [2000] * 4, stalls
+    assert fam.nodes[1].radio.faults == len(stalls)
+
+
+def test_strangers_cannot_grow_the_peers_table_without_bound():
+    """Every new sender MAC read by irecv() stays in ESPNow.peers_table for good: past
+    TABLE_MAX the pod stops receiving, and still sends its own alarm."""
+    fam = K.Family(HH, FAMILY)
+    stn = fam.boards[0].radio
+    for i in range(200):
+        fam.air.inject(bytes((0x66, 0, 0, 0, i // 256, i % 256)), K.mac(0), bytes(48))
+        fam.step()
+    table = len(stn.peers_table)
+    assert table <= HH.radio.TABLE_MAX + 1 and fam.nodes[0].radio.rx_closed
+    fam.run(2000)
+    assert len(stn.peers_table) == table
+    assert fam.nodes[0].radio.state == HH.radio.S_UP
+    fam.nodes[0].wake_everyone(fam.t_ms)  # the parent still sends
+    fam.run(200)
+    assert [a for a, _, _ in fam.actions(1)] == [HH.policy.A_WAKE]
 
 
 def test_radio_calls_never_wait():

@@ -84,7 +84,7 @@ VARIANTS = {
         ("policy.py", "    if ftype == frame.T_WAKE_ALL:",
          "    if ftype == frame.T_ACK:\n        return A_SILENCE\n    if ftype == frame.T_WAKE_ALL:")]),
     "radio_blocks": (blocking_scenario, [
-        ("radio.py", "r = self._e.irecv(0)", "r = self._e.irecv(200)")]),
+        ("radio.py", "r = e.irecv(0)", "r = e.irecv(200)")]),
 }
 
 

@@ -30,6 +30,7 @@ class Station:
         self.pm = 1
         self.espnow_active = False
         self.peers = []
+        self.peers_table = {}     # espnow's RSSI table: every sender MAC ever read (not cleared)
         self.fail_start = False   # active(True) raises OSError (a radio that will not start)
         self.fail_send = 0        # the next N sends raise OSError ESP_ERR_ESPNOW_NO_MEM
         self.fail_recv = 0        # the next N irecv calls raise OSError

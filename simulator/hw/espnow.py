@@ -2,7 +2,9 @@
 # same return values and errors as the docs describe (docs/library/espnow.rst), including the
 # pitfalls: send() succeeds when the peer's radio acknowledges, not its application; irecv()
 # reuses one [mac, msg] pair; irecv with a timeout blocks the board for that long (irecv(-1)
-# forever, as micropython#18224 can on a real board).
+# forever, as micropython#18224 can on a real board); send() with the transmit buffers full
+# retries for 2 s before it raises ESP_ERR_ESPNOW_NO_MEM, sync or not; every new sender MAC
+# read by irecv() is added for good to peers_table (ports/esp32/modespnow.c).
 try:
     from simulator.hw import air, simstate
 except ImportError:
@@ -13,6 +15,7 @@ MAX_DATA_LEN = 250
 KEY_LEN = 16
 MAX_TOTAL_PEER_NUM = 20
 MAX_ENCRYPT_PEER_NUM = 6
+SEND_TIMEOUT_MS = 2000  # DEFAULT_SEND_TIMEOUT_MS in modespnow.c
 
 
 def _err(name):
@@ -25,6 +28,7 @@ class ESPNow:
         self._pair = [None, None]
         self._none = (None, None)
         self._timeout = 300000
+        self.peers_table = self._st.peers_table
 
     def active(self, flag=None):
         st = self._st
@@ -78,6 +82,7 @@ class ESPNow:
             raise _err("ESP_ERR_ESPNOW_NOT_FOUND")
         if st.fail_send:
             st.fail_send -= 1
+            simstate.current.advance_us(SEND_TIMEOUT_MS * 1000)  # it retries, then gives up
             raise _err("ESP_ERR_ESPNOW_NO_MEM")
         ok = st.air.transmit(st, mac, msg, st.now_us())
         return True if not sync else ok
@@ -91,6 +96,7 @@ class ESPNow:
             raise _err("ESP_ERR_ESPNOW_IF")
         pair = self._pair
         if st.take(pair):
+            self._seen(pair)
             return pair
         if timeout_ms is None:
             timeout_ms = self._timeout
@@ -100,8 +106,17 @@ class ESPNow:
         if timeout_ms > 0:
             b.advance_us(timeout_ms * 1000)
             if st.take(pair):
+                self._seen(pair)
                 return pair
         return self._none
+
+    def _seen(self, pair):
+        # the RSSI table: one entry per sender, for good; the pair's mac is that entry's key
+        t = self.peers_table
+        mac = pair[0]
+        if mac not in t:
+            t[mac] = [0, 0]
+        pair[0] = mac
 
     def any(self):
         return self._st.n > 0

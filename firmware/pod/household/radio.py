@@ -1,8 +1,16 @@
 # ESP-NOW on a short leash. Every call into network/espnow is wrapped: an exception becomes a
-# counted fault, never an exception in the caller's loop. Nothing here waits:
+# counted fault, never an exception in the caller's loop. Nothing here waits on purpose:
 #   - receive is irecv(0) (never irecv(-1): micropython#18224, it can hang when memory is low);
 #   - send is send(mac, msg, False), which queues the frame and returns (a True there is not
 #     delivery anyway: the household acknowledges in its own frames, see node.py).
+# Two waits cannot be avoided, and are bounded here (from ports/esp32/modespnow.c):
+#   - send() retries for up to 2 s while ESP-NOW's transmit buffers are full, then raises
+#     ESP_ERR_ESPNOW_NO_MEM, even with sync=False. So the first failed send takes the radio
+#     down at once: at most one such stall per RETRY_MS, never one per frame.
+#   - every new sender MAC adds an entry to ESPNow.peers_table (the RSSI table), which Python
+#     cannot shrink and a WiFi restart does not clear: frames from many spoofed MACs would eat
+#     the heap. Once the table holds more than TABLE_MAX entries the radio stops receiving until
+#     the next boot (rx_closed; sending, so relaying this pod's own alarm, goes on).
 # A radio that fails to start, or keeps failing, goes to S_FAULT and is restarted (WiFi off and
 # on again: the only cure for a leaked transmit-buffer pool, esp-idf#18682) at most once every
 # RETRY_MS. It never resets the pod. While it is down the pod runs exactly as with no household.
@@ -13,7 +21,8 @@ S_UP = const(1)
 S_FAULT = const(2)
 STATE_NAMES = ("off", "up", "fault")
 RETRY_MS = const(60000)
-FAIL_RUN = const(8)  # this many failed receives (or sends) in a row: down, for a restart
+FAIL_RUN = const(8)   # this many failed receives in a row: down, for a restart
+TABLE_MAX = const(48)  # senders in ESPNow.peers_table before receiving stops (see above)
 
 
 def _diff(a, b):
@@ -31,8 +40,8 @@ class Radio:
         self.tx_errors = 0
         self.tx_ok = 0
         self.rx_run = 0       # failed receive calls in a row
-        self.tx_run = 0       # failed send calls in a row
         self.last_error = ""  # the class of the last exception ("OSError"), never its data
+        self.rx_closed = False  # the peers table is full of strangers: no more receiving
         self._retry_at = 0
         self._e = None
         self._sta = None
@@ -83,7 +92,6 @@ class Radio:
             return False
         self.state = S_UP
         self.rx_run = 0
-        self.tx_run = 0
         return True
 
     def tick(self, now_ms):
@@ -98,10 +106,14 @@ class Radio:
     def poll(self, now_ms):
         """(mac, msg) of one received frame, or None. The pair and msg are the radio's own
         buffers (irecv): valid until the next poll."""
-        if self.state != S_UP:
+        if self.state != S_UP or self.rx_closed:
             return None
         try:
-            r = self._e.irecv(0)  # type: ignore[union-attr]
+            e = self._e
+            if len(e.peers_table) > TABLE_MAX:  # type: ignore[union-attr]
+                self.rx_closed = True
+                return None
+            r = e.irecv(0)  # type: ignore[union-attr]
         except Exception as ex:  # noqa: BLE001
             self.rx_errors += 1
             self.rx_run += 1
@@ -120,9 +132,7 @@ class Radio:
             self._e.send(mac, buf, False)  # type: ignore[union-attr]
         except Exception as ex:  # noqa: BLE001
             self.tx_errors += 1
-            self.tx_run += 1
-            self._failed(ex, self.tx_run, now_ms)
+            self._fault(ex, now_ms)  # it may already have waited 2 s: not again this minute
             return False
         self.tx_ok += 1
-        self.tx_run = 0
         return True
