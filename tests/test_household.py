@@ -533,6 +533,20 @@ def test_forged_flood_is_checked_two_tags_per_tick():
     assert rx.counts[HH.receiver.C_FORGED] == 6 and rx.counts[0] == 0
 
 
+def test_status_counts_what_was_dropped_and_never_shows_the_key():
+    fam = K.Family(HH, FAMILY)
+    fam.run(3000)
+    bad = airmod.Hostile(fam.air)
+    bad.forge(K.mac(1), K.mac(0), bytes(48))
+    fam.power_off(2)
+    fam.run(8000)
+    st = fam.nodes[0].status(fam.t_ms)
+    assert st["radio"] == "up" and st["malformed"] == 1 and st["accepted"] > 0
+    assert st["silent"] == ["kid2"]
+    text = repr(st) + repr(fam.nodes[0].hh) + repr(vars(fam.nodes[0].hh))
+    assert K.KEY_HEX not in text and repr(K.KEY) not in text
+
+
 def test_flood_is_read_a_few_frames_per_tick():
     fam = K.Family(HH, FAMILY)
     stn = fam.boards[0].radio

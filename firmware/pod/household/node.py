@@ -217,6 +217,22 @@ class Node:
         wakes anyone."""
         return _diff(now_ms, self.rx.heard_ms[slot]) > SILENT_MS
 
+    def status(self, now_ms):
+        """What `status` and telemetry may show of the household (made on request, not per
+        tick): radio state and counts, frames dropped by kind, peers silent. Never the key."""
+        rx = self.rx
+        rad = self.radio
+        d = {"radio": radio.STATE_NAMES[rad.state], "faults": rad.faults,
+             "rx_closed": rad.rx_closed, "sent": rad.tx_ok, "tx_errors": rad.tx_errors,
+             "rx_errors": rad.rx_errors, "unacked": self.unacked(), "lost_actions": self.act_lost}
+        for k in range(len(receiver.COUNT_NAMES)):
+            d[receiver.COUNT_NAMES[k]] = rx.counts[k]
+        d["silent"] = [p.name.decode() for p in self.hh.peers
+                       if self.silent(rx.slot_of(p.id), now_ms)]
+        if rad.last_error:
+            d["last_error"] = rad.last_error
+        return d
+
     def unacked(self):
         n = 0
         for j in range(receiver.MAX_PEERS * _NR):
