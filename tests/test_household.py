@@ -547,6 +547,16 @@ def test_status_counts_what_was_dropped_and_never_shows_the_key():
     assert K.KEY_HEX not in text and repr(K.KEY) not in text
 
 
+def test_out_of_range_numbers_from_the_app_still_relay():
+    fam = K.Family(HH, FAMILY)
+    fam.nodes[1].raise_alarm(200, fam.t_ms)  # not a reason a frame can carry
+    fam.nodes[0].bedtime(70000, fam.t_ms)
+    fam.run(300)
+    assert fam.actions(0) == [(HH.policy.A_ANNOUNCE, 0, 0)]
+    assert [a for a, _, _ in fam.actions(1)] == [HH.policy.A_WIND_DOWN]
+    assert fam.nodes[1].unacked() == 0 and fam.nodes[0].unacked() == 0
+
+
 def test_flood_is_read_a_few_frames_per_tick():
     fam = K.Family(HH, FAMILY)
     stn = fam.boards[0].radio

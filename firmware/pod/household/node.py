@@ -92,7 +92,11 @@ class Node:
         return self.radio.send(rx.macs[slot], buf, now_ms)
 
     def _queue(self, ftype, reason, subject, arg, name, to_parents, now_ms):
-        self.ref += 1
+        # numbers the receivers accept (a frame out of range would be dropped as malformed)
+        self.ref = self.ref + 1 if self.ref < frame.LIMIT else 1
+        if reason < 0 or reason > frame.MAX_REASON:
+            reason = 0
+        arg &= 0xFFFF
         k = _kind(ftype)
         rx = self.rx
         for i in range(rx.n):
