@@ -82,7 +82,8 @@ bench-link: venv
 soak: venv
 	@mkdir -p build; rm -f build/soak-stats.txt; start=$$(date +%s); \
 	HYPOTHESIS_PROFILE=deep POD_SOAK_STATS=build/soak-stats.txt \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_property_failsafe.py; rc=$$?; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_property_failsafe.py \
+		tests/test_household_property.py; rc=$$?; \
 	end=$$(date +%s); \
 	$(BIN)/python -c "import sys; ms=[int(x) for x in open('build/soak-stats.txt')]; w=max(1,$$end-$$start); \
 	print('soak: %d examples (simulated nights), %.0f simulated hours, %d s wall, %.2f examples/s' \

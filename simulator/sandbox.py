@@ -14,8 +14,10 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator.hw import espnow as fake_espnow
 from simulator.hw import machine as fake_machine
 from simulator.hw import neopixel as fake_neopixel
+from simulator.hw import network as fake_network
 from simulator.hw import serialsim, simstate
 from simulator.hw import time as fake_time
 
@@ -247,6 +249,8 @@ class Sandbox:
             "sys": sys_mod,
             "os": fs.os_module(),
             "select": _select_module(),
+            "espnow": fake_espnow,
+            "network": fake_network,
         }
         self.builtins = dict(builtins.__dict__)
         self.builtins["__import__"] = self._import

@@ -40,6 +40,7 @@ MODULES = {
     "test_link_mpy": "budget",
     "test_hour_mpy": "budget",
     "test_upload_mpy": "budget",
+    "test_household_mpy": "budget",
 }
 
 

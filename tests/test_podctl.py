@@ -355,9 +355,14 @@ def test_the_deploy_build_compiles_every_module_for_the_esp32(tmp_path):
     for cmd in deploy.compile_commands(tmp_path):
         Path(cmd[3]).parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-    built = sorted(p.name for p in (tmp_path / "pod").iterdir())
-    assert built == sorted(p.stem + ".mpy" for p in (FIRMWARE_DIR / "pod").glob("*.py"))
-    assert all((tmp_path / "pod" / n).read_bytes()[:1] == b"M" for n in built)  # .mpy header
+    pod = tmp_path / "pod"
+    built = sorted(p.relative_to(pod).as_posix() for p in pod.rglob("*") if p.is_file())
+    src = FIRMWARE_DIR / "pod"
+    want = sorted(p.relative_to(src).with_suffix(".mpy").as_posix() for p in src.rglob("*.py")
+                  if "__pycache__" not in p.parts)
+    assert built == want  # sub-packages (pod/household/) included
+    assert any("/" in n for n in built)
+    assert all((pod / n).read_bytes()[:1] == b"M" for n in built)  # .mpy header
 
 
 # -- program check --------------------------------------------------------------------------

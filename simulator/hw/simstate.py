@@ -98,6 +98,7 @@ class Board:
         self.i2c_errors = 0
         self.i2s_cfg = None       # the I2S speaker's configuration, once the firmware made one
         self.i2s_log = []         # (t_ms, freq_hz, amplitude) each time what it plays changes
+        self.radio = None         # its air.Station once placed in a simulated Air (household)
         self.hung = False         # stuck in hang(): only a reset or power loss ends it
         self.timers = []          # running machine.Timer objects, stopped by a reset
         self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware

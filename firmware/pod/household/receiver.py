@@ -1,0 +1,106 @@
+# The receiver: every frame is checked, cheapest check first, and a frame that fails any check
+# is dropped and counted under the first check it failed:
+#   malformed - wrong length, version, type, field range, or meant for another pod;
+#   unknown   - the sender id is not a peer of this household, or came from another MAC;
+#   stale     - an older boot epoch than the last accepted from that sender;
+#   replayed  - the same epoch and a sequence number not above the last accepted;
+#   forged    - the tag does not match (wrong key, or altered bytes).
+# The tag is checked last but before anything is remembered: a forged frame changes no state.
+# Per-peer state lives in slots made in the constructor (at most MAX_PEERS peers).
+#
+# Limit, stated: per-peer state is RAM. After this pod restarts, the first frame of each
+# sender's current epoch is taken as fresh, so a frame captured earlier in that epoch could be
+# acted on once. By rule 1 (the network can only add) the worst it can do is an extra wake or
+# announcement.
+from micropython import const
+
+from pod.household import frame
+
+MAX_PEERS = const(6)
+NO_ID = const(255)
+
+# indexes into Receiver.counts
+C_ACCEPTED = const(0)
+C_MALFORMED = const(1)
+C_UNKNOWN = const(2)
+C_STALE = const(3)
+C_REPLAYED = const(4)
+C_FORGED = const(5)
+COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged")
+
+
+class Receiver:
+    def __init__(self, mac, my_id):
+        self._mac = mac
+        self.my_id = my_id
+        self.ids = bytearray(MAX_PEERS)
+        self.roles = bytearray(MAX_PEERS)
+        self.macs = [b""] * MAX_PEERS
+        self.epoch = [-1] * MAX_PEERS
+        self.seq = [0] * MAX_PEERS
+        self.heard_ms = [0] * MAX_PEERS
+        self.heard = bytearray(MAX_PEERS)  # 1 once a frame from that peer was accepted
+        for i in range(MAX_PEERS):
+            self.ids[i] = NO_ID
+        self.n = 0
+        self.counts = [0] * len(COUNT_NAMES)
+        self.tag_checks = 0  # frames that reached the tag check (each costs an HMAC)
+        self.frame = frame.Frame()
+        self.slot = -1  # the slot of the last accepted frame's sender
+        self._scratch = bytearray(frame.BODY_LEN)
+        self._body = memoryview(self._scratch)
+        self._my_mac = None
+
+    def add_peer(self, pid, mac, role):
+        """Register a peer (setup time only). Raises ValueError when full or repeated."""
+        if self.n >= MAX_PEERS:
+            raise ValueError("at most %d peers" % MAX_PEERS)
+        if pid == self.my_id or pid > frame.MAX_ID or self.slot_of(pid) >= 0:
+            raise ValueError("bad or repeated peer id %d" % pid)
+        i = self.n
+        self.ids[i] = pid
+        self.macs[i] = bytes(mac)
+        self.roles[i] = role
+        self.n = i + 1
+        return i
+
+    def slot_of(self, pid):
+        for i in range(self.n):
+            if self.ids[i] == pid:
+                return i
+        return -1
+
+    def _drop(self, c):
+        self.counts[c] += 1
+        return False
+
+    def accept(self, mac, msg, now_ms):
+        """True if (mac, msg) is a fresh, authentic frame for this pod: its fields are then in
+        self.frame and its sender's slot in self.slot. Otherwise counted and False."""
+        f = self.frame
+        if not frame.parse(msg, f):
+            return self._drop(C_MALFORMED)
+        if f.dest != self.my_id and f.dest != frame.ALL:
+            return self._drop(C_MALFORMED)
+        i = self.slot_of(f.sender)
+        if i < 0 or mac != self.macs[i]:
+            return self._drop(C_UNKNOWN)
+        e = self.epoch[i]
+        if f.epoch < e:
+            return self._drop(C_STALE)
+        if f.epoch == e and f.seq <= self.seq[i]:
+            return self._drop(C_REPLAYED)
+        self.tag_checks += 1
+        if not frame.tag_ok(self._mac, msg, self._body, self._scratch):
+            return self._drop(C_FORGED)
+        self.epoch[i] = f.epoch
+        self.seq[i] = f.seq
+        self.heard_ms[i] = now_ms
+        self.heard[i] = 1
+        self.slot = i
+        self.counts[C_ACCEPTED] += 1
+        return True
+
+    def rejected(self):
+        c = self.counts
+        return c[C_MALFORMED] + c[C_UNKNOWN] + c[C_STALE] + c[C_REPLAYED] + c[C_FORGED]
