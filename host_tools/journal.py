@@ -22,13 +22,15 @@ EPOCH = datetime(2000, 1, 1)
 
 STATES = ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")
 REASONS = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
-           "no_signal", "crash", "watchdog", "power_cut", "boot_loop")
+           "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart", "unanswered")
 RESET_CAUSES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 SOURCES = ("file", "previous", "default")
-TYPES = {1: "boot", 2: "session", 3: "phase", 4: "hr", 5: "contact", 6: "fault", 7: "wake"}
+TYPES = {1: "boot", 2: "session", 3: "phase", 4: "hr", 5: "contact", 6: "fault", 7: "wake",
+         8: "answer"}
+HOWS = ("none", "tap", "hold", "ack")  # how a person answered a wake (firmware pod/reasons.py)
 CSV_FIELDS = ("file", "offset", "t", "time", "type", "state", "reason", "cause", "source",
               "failed_boots", "program", "min", "mean", "max", "seconds", "losses",
-              "latency_ms", "text")
+              "latency_ms", "text", "how")
 
 
 def _name(table, i):
@@ -53,6 +55,8 @@ def _fields(typ: int, p: bytes) -> dict:
         return {"reason": _name(REASONS, p[0]), "text": p[1:].decode("utf-8", "replace")}
     if typ == 7:
         return {"reason": _name(REASONS, p[0]), "latency_ms": struct.unpack_from("<H", p, 1)[0]}
+    if typ == 8:
+        return {"how": _name(HOWS, p[0])}
     return {"raw": p.hex()}
 
 
@@ -144,7 +148,8 @@ def summary(records: list[dict]) -> dict:
     night = records[start:] if start is not None else records
     out: dict = {"program": None, "start": None, "end": None, "asleep_s": 0,
                  "wake_reason": None, "wake_latency_ms": None, "hr_min": None, "hr_max": None,
-                 "hr_mean": None, "faults": [], "resets": [], "contact_losses": 0}
+                 "hr_mean": None, "faults": [], "resets": [], "contact_losses": 0,
+                 "answers": []}
     if start is not None:
         out["program"] = night[0].get("program")
         out["start"] = night[0]["time"]
@@ -170,6 +175,8 @@ def summary(records: list[dict]) -> dict:
         elif typ == "wake" and out["wake_reason"] is None:
             out["wake_reason"] = r["reason"]
             out["wake_latency_ms"] = r["latency_ms"]
+        elif typ == "answer":
+            out["answers"].append({"time": r["time"], "how": r["how"]})
         elif typ == "fault":
             out["faults"].append({"time": r["time"], "reason": r["reason"], "text": r["text"]})
         elif typ == "hr" and r["seconds"]:
@@ -194,6 +201,11 @@ def format_summary(s: dict) -> str:
         lines.append("Woke: %s, lights after %d ms" % (s["wake_reason"], s["wake_latency_ms"]))
     else:
         lines.append("Woke: no wake recorded")
+    if s.get("answers"):
+        lines.append("Answered: " + ", ".join("%s at %s" % (a["how"], a["time"])
+                                              for a in s["answers"]))
+    elif s["wake_reason"]:
+        lines.append("Answered: no answer recorded")
     if s["hr_min"] is not None:
         lines.append("Heart rate: %.0f-%.0f bpm (mean %.0f), %d contact losses" % (
             s["hr_min"], s["hr_max"], s["hr_mean"], s["contact_losses"]))

@@ -14,7 +14,7 @@ from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
-from pod.reasons import REASON_NAMES
+from pod.reasons import HOW_NAMES, REASON_NAMES
 
 _STABLE_MS = const(30000)     # running this long clears the failed-boot count
 _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
@@ -141,6 +141,7 @@ class App:
         self.t_tel = now
         self.ticks = 0
         self.overruns = 0
+        self.answers = 0  # the core's answers reported so far
         self._event("boot")
 
     def read_clock(self, now):
@@ -193,6 +194,8 @@ class App:
         self.lamp.set(out.white)
         self.buzzer.play(out.tone, out.vol)
         if out.changed:
+            if self.pod.answers != self.answers:
+                self._answered()
             self._state_changed(now)
         try:
             self.link.done(out.cmd_ok, self.pod.state)
@@ -211,7 +214,7 @@ class App:
                 self.telemetry(now)
             except MemoryError:  # a line lost, never the loop (so are events: _event)
                 pass
-            self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
+            self.journal.second(self.heart.bpm10, inp.contact, self.pod.night)
             self._mark()
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
                 self.stable = True
@@ -233,16 +236,22 @@ class App:
         if not active and self.plan_stale:
             self._commit(True)
 
+    def _answered(self):
+        """A person answered a wake: an event and a journal record, with how."""
+        pod = self.pod
+        self.answers = pod.answers
+        self._event("answer", HOW_NAMES[pod.how])
+        self.journal.answer(pod.how)
+
     def _mark(self):
         """Keep the markers in step with the pod (on every change of state, and once a second
-        for a wake silenced by a tap). "Active" is a night, an alarm, or a scheduled wake not
-        yet answered (AWAKE, still calling the sleeper): a reset or a power cut then boots
-        into ALARM, never into the dark."""
+        for a wake silenced by a tap). "Active" is a night (lamps in it too), an alarm, or a
+        wake not yet answered (calling, or snoozed): a reset or a power cut then boots into
+        ALARM, never into the dark."""
         pod = self.pod
         m = self.marker
         st = pod.state
-        active = (core.in_session(st) or st == core.ALARM
-                  or (st == core.AWAKE and not pod.silenced))
+        active = pod.night or pod.unanswered()
         reason = pod.reason if st == core.ALARM else 0
         if active != bool(m.active):
             Marker.set_flash(active)
@@ -289,11 +298,12 @@ class App:
         bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
         print('{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
               '"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
-              '"mem":%d}' % (
+              '"mem":%d,"answers":%d,"calling":%s}' % (
                   head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
                   REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
                   bpm, "true" if self.inp.contact else "false", h.est.quality,
-                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
+                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free(), pod.answers,
+                  "true" if pod.unanswered() else "false"))
 
 
 def main(loaded=None):

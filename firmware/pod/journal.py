@@ -35,6 +35,7 @@ T_HR = const(4)       # min, mean, max (bpm x10, u16 each), seconds with a rate,
 T_CONTACT = const(5)  # 0: contact lost (at most one a minute; the HR record counts them all)
 T_FAULT = const(6)    # reason, text
 T_WAKE = const(7)     # reason, latency ms (u16)
+T_ANSWER = const(8)   # how a person answered a wake (1 tap, 2 hold, 3 ack)
 
 
 def file_name(seq):
@@ -72,6 +73,7 @@ class Journal:
         self._new_minute()
         self.contact = False
         self.st = 0  # the core state last recorded
+        self.night = False  # ...and whether a night was under way
 
     def _new_minute(self):
         """One minute of heart rate is kept in RAM: min, sum and max of the 1 Hz estimate."""
@@ -124,12 +126,15 @@ class Journal:
         prev = self.st
         self.st = st
         reason = app.pod.reason
-        if in_session(st) and not in_session(prev):
+        night = app.pod.night
+        if night and not self.night:  # (back to the night after a lamp is the same night)
             self.session(app.prog[4])
+        self.night = night
         self.phase(st, reason)
         if st == ALARM:
             self.fault(reason, "alarm")
-        if reason and (st == WAKE_RAMP or st == ALARM or (st == AWAKE and in_session(prev))):
+        if reason and (st == WAKE_RAMP or st == ALARM
+                       or (st == AWAKE and (in_session(prev) or prev == AWAKE))):
             self.wake(reason, time.ticks_diff(time.ticks_ms(), now))
 
     def boot(self, cause, reason, src, failed):
@@ -156,6 +161,11 @@ class Journal:
         self.buf[7] = reason
         struct.pack_into("<H", self.buf, 8, max(0, min(latency_ms, 65535)))
         self._put(T_WAKE, 7)
+
+    def answer(self, how):
+        """A person answered a wake (how: pod.reasons.HOW_NAMES)."""
+        self.buf[7] = how
+        self._put(T_ANSWER, 5)
 
     def second(self, bpm10, contact, session):
         """Once a second from the loop: fold the heart rate into the minute; at the end of a

@@ -25,7 +25,7 @@ class Marker:
         if len(m) < 7 or m[0] != _MAGIC0 or m[1] != _MAGIC1 or (sum(m[:6]) & 0xFF) != m[6]:
             return False
         self.active = m[2]
-        self.reason = m[3] if m[3] <= 11 else 8  # an unknown reason (R_BOOT_LOOP is the last) reads as a crash
+        self.reason = m[3] if m[3] <= 13 else 8  # an unknown reason (R_UNANSWERED is the last) reads as a crash
         self.failed_boots = m[4]
         self.deliberate = m[5]
         return True

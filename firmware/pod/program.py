@@ -38,6 +38,7 @@ _SPEC = {
         ("window_min", "i", 0, 60, 0),
         ("snooze_min", "i", 1, 30, 9),
         ("max_snoozes", "i", 0, 5, 0),
+        ("answer_min", "i", 2, 60, 20),
     ),
 }
 # The words a "c" field takes; the index is what the plan keeps.
@@ -132,6 +133,11 @@ def validate(prog):
         after = wake.get("after_min")
         if isinstance(win, int) and isinstance(after, int) and 0 < after <= win:
             errs.append("wake.window_min: %d does not fit in a night of %d min" % (win, after))
+        ans = wake.get("answer_min")
+        sn = wake.get("snooze_min", 9)
+        if isinstance(ans, int) and isinstance(sn, int) and wake.get("max_snoozes") \
+                and ans <= sn:
+            errs.append("wake.answer_min: %d leaves no time for a snooze of %d min" % (ans, sn))
     return errs
 
 
@@ -190,6 +196,8 @@ def compile_plan(prog):
     plan.window_ms = g(prog, "wake", "window_min") * 60000
     plan.snooze_ms = g(prog, "wake", "snooze_min") * 60000
     plan.max_snoozes = g(prog, "wake", "max_snoozes")
+    # a wake nobody answers within this escalates to the fail-safe alarm (snoozes count)
+    plan.answer_ms = g(prog, "wake", "answer_min") * 60000
     return plan
 
 
