@@ -14,7 +14,7 @@ from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
-from pod.reasons import HOW_NAMES, REASON_NAMES
+from pod.reasons import REASON_NAMES
 
 _STABLE_MS = const(30000)     # running this long clears the failed-boot count
 _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
@@ -141,7 +141,6 @@ class App:
         self.t_tel = now
         self.ticks = 0
         self.overruns = 0
-        self.answers = 0  # the core's answers reported so far
         self._event("boot")
 
     def read_clock(self, now):
@@ -194,8 +193,11 @@ class App:
         self.lamp.set(out.white)
         self.buzzer.play(out.tone, out.vol)
         if out.changed:
-            if self.pod.answers != self.answers:
-                self._answered()
+            how = self.pod.how
+            if how:  # a person answered a wake: an event and a journal record, with how
+                self.pod.how = 0
+                self._event("answer", ("tap", "hold", "ack")[how - 1])
+                self.journal.answer(how)
             self._state_changed(now)
         try:
             self.link.done(out.cmd_ok, self.pod.state)
@@ -235,13 +237,6 @@ class App:
         self.journal.state(self, now, self.pod.state)
         if not active and self.plan_stale:
             self._commit(True)
-
-    def _answered(self):
-        """A person answered a wake: an event and a journal record, with how."""
-        pod = self.pod
-        self.answers = pod.answers
-        self._event("answer", HOW_NAMES[pod.how])
-        self.journal.answer(pod.how)
 
     def _mark(self):
         """Keep the markers in step with the pod (on every change of state, and once a second
@@ -298,12 +293,11 @@ class App:
         bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
         print('{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
               '"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
-              '"mem":%d,"answers":%d,"calling":%s}' % (
+              '"mem":%d}' % (
                   head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
                   REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
                   bpm, "true" if self.inp.contact else "false", h.est.quality,
-                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free(), pod.answers,
-                  "true" if pod.unanswered() else "false"))
+                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
 
 
 def main(loaded=None):

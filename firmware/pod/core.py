@@ -45,11 +45,10 @@ _CONFIRM_MS = const(1500)  # how long a gesture's confirmation shows
 _C_START = const(1)  # confirmations: a night started, switched off (back to it), ended
 _C_OFF = const(2)
 _C_END = const(3)
-# How a wake was answered (pod.reasons.HOW_NAMES)
-HOW_NONE = const(0)
-HOW_TAP = const(1)
-HOW_HOLD = const(2)
-HOW_ACK = const(3)
+# How a wake was answered (pod.app names them)
+_HOW_TAP = const(1)
+_HOW_HOLD = const(2)
+_HOW_ACK = const(3)
 _ALARM_SWAP_MS = const(500)
 # wind_down.sound, as pod.program numbers it (the core does not import the validator)
 _SOUND_NOISE = const(1)
@@ -141,15 +140,14 @@ class Pod:
         self.t_call = now_ms   # when the wake now calling began (its answer window's start)
         self.oob = 0           # heart rate outside the band (as In.hr_bad), kept through gaps
         self.oob_t = now_ms    # since the first beat outside the band
-        self.answers = 0       # answers so far (the app reports each), and how the last was
-        self.how = HOW_NONE
-        self.confirm = 0       # a gesture's visible confirmation: _C_START, _C_OFF, _C_END
-        self.t_confirm = now_ms
+        self.how = 0           # how a person last answered (the app reports it, and clears it)
+        self.confirm = 0       # the last change of state's visible confirmation: _C_START...
 
     # -- transitions -------------------------------------------------------------------------
     def _to(self, state, now, reason):
         self.state = state
         self.t_state = now
+        self.confirm = 0  # (a gesture's confirmation is set after its change of state)
         if reason != R_NONE:
             self.reason = reason
         self.out.changed = True
@@ -178,17 +176,14 @@ class Pod:
             self.silenced = True
         else:
             calling = st == AWAKE and not self.silenced
+            # the answer window starts with the call; a snooze's return or a host wake never
+            # moves the morning's
+            if not calling and not (self.morning and self.night):
+                self.t_call = now
             if reason != R_COMMAND:
+                self.morning = True
                 self.snooze_end = -1
-                if not self.morning:
-                    self.morning = True
-                    if not calling:
-                        self.t_call = now  # snoozes never restart the answer window
-            elif not calling and not (self.morning and self.night):
-                self.t_call = now  # (a host wake never moves the morning's window)
-            if calling:
-                if reason != R_COMMAND:
-                    self.reason = reason
+            elif calling:
                 return
             self.silenced = False
         self._to(AWAKE, now, reason)
@@ -196,15 +191,10 @@ class Pod:
     def _answer(self, now, how):
         """A person answered the wake calling (a press, a hold, the serial ack)."""
         self.silenced = True
-        self.answers += 1
         self.how = how
         if self.reason == R_SCHEDULED or self.reason == R_SMART:
             self.night = False  # the morning's wake answered: the night is over
-        self.out.changed = True
-
-    def _confirm(self, now, kind):
-        self.confirm = kind
-        self.t_confirm = now
+        self._to(AWAKE, now, R_NONE)  # (from ALARM; a wake calling stays lit, now quiet)
 
     def start(self, now, clock_s, sub_ms=0):
         p = self.plan
@@ -234,14 +224,17 @@ class Pod:
         self.night = True
         self.morning = False
         self.reason = R_NONE
-        self._confirm(now, _C_START)
         self._to(WIND_DOWN, now, R_NONE)
+        self.confirm = _C_START
 
     def stop(self, now):
+        end = self.night
         self.reason = R_NONE
         self.snooze_end = -1
         self.night = False
         self._to(IDLE, now, R_NONE)
+        if end:
+            self.confirm = _C_END  # a night ended: three green blinks
 
     def _resume(self, now):
         """Back to the night under a lamp or an answered host wake, the morning's wake still set
@@ -249,13 +242,13 @@ class Pod:
         el = ticks_diff(now, self.t_session)
         self.nosig = False
         self.silenced = True
-        self._confirm(now, _C_OFF)
         if self.snooze_end < 0 and el >= self.rise_start:
             self._to(WAKE_RAMP, now, R_SCHEDULED)
         elif self.snooze_end < 0 and el < self.wd_end:
             self._to(WIND_DOWN, now, R_NONE)
         else:
             self._to(SLEEP, now, R_NONE)
+        self.confirm = _C_OFF
 
     # -- one step ------------------------------------------------------------------------------
     def step(self, now, inp):
@@ -295,7 +288,7 @@ class Pod:
                 elif self._can_snooze(now):
                     self._snooze(now)
                 else:
-                    self._answer(now, HOW_TAP)
+                    self._answer(now, _HOW_TAP)
             elif st != ALARM:
                 self.wake(now, R_BUTTON if self.night else R_NONE)
         if inp.held_ms >= LONG_PRESS_MS and not self.long_done:
@@ -303,26 +296,18 @@ class Pod:
             o = self.press_origin  # only a press that began in this state counts for it
             st = self.state
             if o == ALARM and st == ALARM:
-                self._ack(now, HOW_HOLD)
+                self._answer(now, _HOW_HOLD)
             elif o == IDLE and st == AWAKE:
                 self.start(now, inp.clock_s, inp.clock_sub)
-            elif self.night and self.quick >= 2 and o != ALARM and st != ALARM:
+            elif st != ALARM and (self.night and self.quick >= 2
+                                  or o == AWAKE and (self.morning or not self.night)):
+                # tap, tap, then tap and hold: the night ends; or held on a lamp, or on a
+                # morning wake (also from a tap that snoozed it): off
                 if self.unanswered():
-                    self._answer(now, HOW_HOLD)
-                self.stop(now)  # tap, tap, then tap and hold: the night ends
-                self._confirm(now, _C_END)
-            elif o == AWAKE and self.morning and st != ALARM:
-                if self.snooze_end >= 0:
-                    self._answer(now, HOW_HOLD)
-                self.stop(now)  # held on a morning wake (or from a tap that snoozed it): off
-            elif self.night and st == AWAKE and self.silenced:
-                self._resume(now)  # switched off: back to the night
-            elif o == AWAKE and st == AWAKE and self.silenced:
+                    self._answer(now, _HOW_HOLD)
                 self.stop(now)
-
-    def _ack(self, now, how):
-        self._answer(now, how)
-        self._to(AWAKE, now, R_NONE)
+            elif self.night and st == AWAKE:
+                self._resume(now)  # switched off: back to the night
 
     def _can_snooze(self, now):
         """A tap on a scheduled (or smart) wake that is still sounding snoozes it, as often as
@@ -348,13 +333,10 @@ class Pod:
                 self.wake(now, R_COMMAND)
             return True
         if c == CMD_ACK:
-            if st == ALARM:
-                self._ack(now, HOW_ACK)
-            elif st == AWAKE and not self.silenced:
-                self._answer(now, HOW_ACK)
-            else:
-                return False
-            return True
+            if st == ALARM or (st == AWAKE and not self.silenced):
+                self._answer(now, _HOW_ACK)
+                return True
+            return False
         # #11: while a wake is unanswered (an alarm, a wake calling, a snooze), start and stop
         # are refused: the host cannot end or move it, only a person's answer can.
         if self.unanswered():
@@ -365,8 +347,6 @@ class Pod:
             self.start(now, inp.clock_s, inp.clock_sub)
             return True
         if c == CMD_STOP:
-            if self.night:
-                self._confirm(now, _C_END)
             self.stop(now)
             return True
         return False
@@ -511,23 +491,18 @@ class Pod:
             if not self.silenced:
                 out.tone = sound.alarm_tone(since)
                 out.vol = 1000
-        if self.confirm:
-            self._confirmation(now)
+        k = self.confirm
+        if k:  # a gesture's confirmation for _CONFIRM_MS, over what the state shows: a night
+            # started is a steady blue glow, switched off (back to the night) amber, ended
+            # three green blinks
+            since = ticks_diff(now, self.t_state)
+            if since >= _CONFIRM_MS or st >= AWAKE:
+                self.confirm = 0
+            else:
+                self._ck = -1  # the state's own colour is worked out again afterwards
+                v = 0 if k == _C_END and (since // 250) & 1 else 90
+                out.r = out.r2 = v if k == _C_OFF else 0
+                out.g = out.g2 = v if k == _C_END else (v * 2 // 5 if k == _C_OFF else 0)
+                out.b = out.b2 = v if k == _C_START else 0
         if out.tone == 0:
             out.vol = 0
-
-    def _confirmation(self, now):
-        """A gesture's visible confirmation over what the state shows, for _CONFIRM_MS: a night
-        started is a steady blue glow, switched off (back to the night) a steady amber one, a
-        night ended three green blinks."""
-        since = ticks_diff(now, self.t_confirm)
-        k = self.confirm
-        if since >= _CONFIRM_MS or self.state == ALARM or self.state == AWAKE:
-            self.confirm = 0
-            return
-        out = self.out
-        self._ck = -1  # the state's own colour is worked out again afterwards
-        on = k != _C_END or (since // 250) & 1 == 0
-        out.r = out.r2 = 90 if k == _C_OFF and on else 0
-        out.g = out.g2 = 35 if k == _C_OFF and on else (90 if on and k == _C_END else 0)
-        out.b = out.b2 = 90 if k == _C_START else 0

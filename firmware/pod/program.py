@@ -133,11 +133,6 @@ def validate(prog):
         after = wake.get("after_min")
         if isinstance(win, int) and isinstance(after, int) and 0 < after <= win:
             errs.append("wake.window_min: %d does not fit in a night of %d min" % (win, after))
-        ans = wake.get("answer_min")
-        sn = wake.get("snooze_min", 9)
-        if isinstance(ans, int) and isinstance(sn, int) and wake.get("max_snoozes") \
-                and ans <= sn:
-            errs.append("wake.answer_min: %d leaves no time for a snooze of %d min" % (ans, sn))
     return errs
 
 

@@ -18,5 +18,3 @@ R_SMART = const(12)  # a scheduled wake brought forward inside the wake window (
 R_UNANSWERED = const(13)  # a wake nobody answered within the program's answer window
 REASON_NAMES = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
                 "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart", "unanswered")
-# How a person answered a wake (pod.core counts answers; the app reports each one)
-HOW_NAMES = ("none", "tap", "hold", "ack")
