@@ -137,6 +137,7 @@ class App:
             j.fault(0, p)
             self._event("storage", p)
         self.stable = False
+        self.mark_retry = False
         self.t_prev = now
         self.t_tel = now
         self.ticks = 0
@@ -248,8 +249,9 @@ class App:
         st = pod.state
         active = pod.night or pod.unanswered()
         reason = pod.reason if st == core.ALARM else 0
-        if active != bool(m.active):
-            Marker.set_flash(active)
+        if active != bool(m.active) or self.mark_retry:
+            # the night-under-way file, retried once a second until it is written (#11)
+            self.mark_retry = not Marker.set_flash(active)
         if active != bool(m.active) or reason != m.reason:
             m.active = 1 if active else 0
             m.reason = reason

@@ -67,10 +67,6 @@ def ticks_diff(a, b):
     return d
 
 
-def in_session(state):
-    return state == WIND_DOWN or state == SLEEP or state == WAKE_RAMP
-
-
 class Settings:
     """Pod-wide settings. The safety floors are enforced here, whatever a file says."""
 
@@ -234,7 +230,7 @@ class Pod:
         self.night = False
         self._to(IDLE, now, R_NONE)
         if end:
-            self.confirm = _C_END  # a night ended: three green blinks
+            self.confirm = _C_END  # a night ended: a green glow
 
     def _resume(self, now):
         """Back to the night under a lamp or an answered host wake, the morning's wake still set
@@ -493,16 +489,13 @@ class Pod:
                 out.vol = 1000
         k = self.confirm
         if k:  # a gesture's confirmation for _CONFIRM_MS, over what the state shows: a night
-            # started is a steady blue glow, switched off (back to the night) amber, ended
-            # three green blinks
-            since = ticks_diff(now, self.t_state)
-            if since >= _CONFIRM_MS or st >= AWAKE:
+            # started is a blue glow, switched off (back to the night) amber, ended green
+            if ticks_diff(now, self.t_state) >= _CONFIRM_MS or st >= AWAKE:
                 self.confirm = 0
             else:
                 self._ck = -1  # the state's own colour is worked out again afterwards
-                v = 0 if k == _C_END and (since // 250) & 1 else 90
-                out.r = out.r2 = v if k == _C_OFF else 0
-                out.g = out.g2 = v if k == _C_END else (v * 2 // 5 if k == _C_OFF else 0)
-                out.b = out.b2 = v if k == _C_START else 0
+                out.r = out.r2 = 90 if k == _C_OFF else 0
+                out.g = out.g2 = 90 if k == _C_END else (35 if k == _C_OFF else 0)
+                out.b = out.b2 = 90 if k == _C_START else 0
         if out.tone == 0:
             out.vol = 0

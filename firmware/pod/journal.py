@@ -18,7 +18,7 @@ import time
 
 from micropython import const
 
-from pod.core import ALARM, AWAKE, WAKE_RAMP, in_session
+from pod.core import ALARM, AWAKE, WAKE_RAMP
 
 MAGIC = const(0xA5)
 _MAX_PAYLOAD = const(100)  # t and the fields; a longer text is cut
@@ -134,7 +134,7 @@ class Journal:
         if st == ALARM:
             self.fault(reason, "alarm")
         if reason and (st == WAKE_RAMP or st == ALARM
-                       or (st == AWAKE and (in_session(prev) or prev == AWAKE))):
+                       or (st == AWAKE and 0 < prev < ALARM)):  # (from a night, or a lamp)
             self.wake(reason, time.ticks_diff(time.ticks_ms(), now))
 
     def boot(self, cause, reason, src, failed):

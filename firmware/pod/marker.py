@@ -52,11 +52,15 @@ class Marker:
 
     @staticmethod
     def set_flash(active):
+        """Whether the flash copy now says `active` (False: to be tried again)."""
         try:
             if active:
                 with open(SESSION_FILE, "w") as f:
                     f.write("1")
             else:
                 os.remove(SESSION_FILE)
+        except OSError as e:
+            return not active and e.errno == 2  # (ENOENT: nothing to remove)
         except Exception:  # noqa: BLE001 - flash full, or no heap for open(): the RTC copy
-            pass           # (saved next) must still be written, and the loop go on
+            return False   # (saved next) must still be written, and the loop go on
+        return True
