@@ -76,6 +76,16 @@ def test_an_answered_wake_is_in_the_json_and_ends_the_night():
     assert set(data) >= {"wakes", "resets", "final_state", "states", "events", "faults"}
 
 
+def test_the_timeline_shows_the_lamp_going_back_to_the_night_and_the_answer():
+    from simulator.timeline import format_timeline
+    res, pod = run_night(NightSpec(start_clock="05:30", get_up=False, duration_ms=T("01:50"),
+                                   faults=[FaultSpec("button", T("00:45")),
+                                           FaultSpec("button", T("01:35"))]))
+    pod.close()
+    text = format_timeline(res)
+    assert "back to the night" in text and "answered (tap)" in text, text
+
+
 def test_result_json_answers_key_is_empty_without_answers():
     res, pod = run_night(NightSpec(start_clock="05:30", get_up=False, duration_ms=T("00:10")))
     pod.close()

@@ -11,7 +11,6 @@ from micropython import const
 
 from pod import board, core, forget, hr
 from pod.drivers import Button, Buzzer, Lamp, Strip
-from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import REASON_NAMES
@@ -104,6 +103,7 @@ class App:
         settings, plan, self.prog, probs = loaded or load_files()
         loaded = None
         from pod.journal import Journal
+        from pod.link import Link  # (like the journal: not beside the validator at boot)
         gc.collect()
         full = 255 if alarm else 0
         P = machine.Pin
