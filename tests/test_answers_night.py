@@ -26,6 +26,7 @@ def test_a_tap_in_the_night_keeps_the_morning():
     reasons = [w.reason for w in res.wakes]
     assert reasons == ["button", "scheduled", "unanswered"], reasons
     button, scheduled, unanswered = res.wakes
+    assert button.lit_ms is not None and scheduled.lit_ms is not None
     assert button.lit_ms - button.trigger_ms <= 250
     lamp_off = next(e["sim_ms"] for e in res.events
                     if e["sim_ms"] > button.trigger_ms and e.get("state") == "SLEEP")
@@ -57,7 +58,7 @@ def test_a_signal_lost_while_out_of_band_still_alarms_at_the_hold():
     end of the 60 s hold from the first beat out of band (+1 s), not after a no-signal grace."""
     res = night(("hr-high", "03:28:16", 0), ("i2c-dead", "03:28:48", 0), duration="04:00")
     alarm = next(w for w in res.wakes)
-    assert alarm.reason == "hr_high"
+    assert alarm.reason == "hr_high" and alarm.lit_ms is not None
     assert alarm.lit_ms <= T("03:28:16") + 61 * 1000, alarm
     assert res.final_state == "ALARM"
 
