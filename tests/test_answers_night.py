@@ -85,6 +85,9 @@ def test_the_timeline_shows_the_lamp_going_back_to_the_night_and_the_answer():
     pod.close()
     text = format_timeline(res)
     assert "back to the night" in text and "answered (tap)" in text, text
+    from simulator import plot  # the night picture marks them too
+    labels = [label for _, label, _ in plot._markers(res)]
+    assert "back to the night" in labels and "answered: tap" in labels, labels
 
 
 def test_result_json_answers_key_is_empty_without_answers():
