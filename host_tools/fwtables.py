@@ -102,5 +102,14 @@ def program_sources() -> tuple[str, ...]:
 
 
 def journal_types() -> dict[int, str]:
-    """Journal record types by code: T_BOOT = 1 -> "boot"."""
-    return {v: n[2:].lower() for n, v in consts("journal", "T_").items()}
+    """Journal record types by code: _T_BOOT = 1 -> "boot"."""
+    return {v: n[3:].lower() for n, v in consts("journal", "_T_").items()}
+
+
+def answer_hows() -> tuple[str, ...]:
+    """How a person answered a wake, by the code the core gives it (0: none): _HOW_TAP = 1 ->
+    "tap"."""
+    codes = {v: n[5:].lower() for n, v in consts("core", "_HOW_").items()}
+    if sorted(codes) != list(range(1, len(codes) + 1)):
+        raise FirmwareTableError("firmware/pod/core.py: the _HOW_* codes are not 1..n")
+    return ("none",) + tuple(codes[i] for i in range(1, len(codes) + 1))

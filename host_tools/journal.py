@@ -28,9 +28,10 @@ REASONS = fwtables.reasons()
 RESET_CAUSES = fwtables.reset_causes()
 SOURCES = fwtables.program_sources()
 TYPES = fwtables.journal_types()
+HOWS = fwtables.answer_hows()  # how a person answered a wake
 CSV_FIELDS = ("file", "offset", "t", "time", "type", "state", "reason", "cause", "source",
               "failed_boots", "program", "min", "mean", "max", "seconds", "losses",
-              "latency_ms", "text")
+              "latency_ms", "text", "how")
 
 
 def _name(table, i):
@@ -55,6 +56,8 @@ def _fields(typ: int, p: bytes) -> dict:
         return {"reason": _name(REASONS, p[0]), "text": p[1:].decode("utf-8", "replace")}
     if typ == 7:
         return {"reason": _name(REASONS, p[0]), "latency_ms": struct.unpack_from("<H", p, 1)[0]}
+    if typ == 8:
+        return {"how": _name(HOWS, p[0])}
     return {"raw": p.hex()}
 
 
@@ -146,7 +149,8 @@ def summary(records: list[dict]) -> dict:
     night = records[start:] if start is not None else records
     out: dict = {"program": None, "start": None, "end": None, "asleep_s": 0,
                  "wake_reason": None, "wake_latency_ms": None, "hr_min": None, "hr_max": None,
-                 "hr_mean": None, "faults": [], "resets": [], "contact_losses": 0}
+                 "hr_mean": None, "faults": [], "resets": [], "contact_losses": 0,
+                 "answers": []}
     if start is not None:
         out["program"] = night[0].get("program")
         out["start"] = night[0]["time"]
@@ -172,6 +176,8 @@ def summary(records: list[dict]) -> dict:
         elif typ == "wake" and out["wake_reason"] is None:
             out["wake_reason"] = r["reason"]
             out["wake_latency_ms"] = r["latency_ms"]
+        elif typ == "answer":
+            out["answers"].append({"time": r["time"], "how": r["how"]})
         elif typ == "fault":
             out["faults"].append({"time": r["time"], "reason": r["reason"], "text": r["text"]})
         elif typ == "hr" and r["seconds"]:
@@ -196,6 +202,11 @@ def format_summary(s: dict) -> str:
         lines.append("Woke: %s, lights after %d ms" % (s["wake_reason"], s["wake_latency_ms"]))
     else:
         lines.append("Woke: no wake recorded")
+    if s.get("answers"):
+        lines.append("Answered: " + ", ".join("%s at %s" % (a["how"], a["time"])
+                                              for a in s["answers"]))
+    elif s["wake_reason"]:
+        lines.append("Answered: no answer recorded")
     if s["hr_min"] is not None:
         lines.append("Heart rate: %.0f-%.0f bpm (mean %.0f), %d contact losses" % (
             s["hr_min"], s["hr_max"], s["hr_mean"], s["contact_losses"]))

@@ -20,6 +20,10 @@ LONG_PRESS_MS = 2600   # held past the firmware's 2 s long press
 DEFAULT_HOLD_MS = 60000        # sleep.hr_hold_s and sleep.no_signal_min of the default program
 DEFAULT_GRACE_MS = 10 * 60000  # (firmware/pod/program.py), which replaces a corrupt one
 DISRUPTIVE = ("hang", "crash", "power-cut", "boot-crash")
+DEFAULT_ANSWER_MS = 20 * 60000  # wake.answer_min of the default program
+CALLING = ("scheduled", "smart", "command")  # the wakes that call until a person answers
+MORNING = ("scheduled", "smart")
+SET_CLOCK_S = 24 * 365 * 86400  # RTC seconds since 2000 below which the pod's clock is unset
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Monitor:
     pod: SimPod
     hold_ms: int = 60000          # sleep.hr_hold_s of the program in use
     grace_ms: int = 10 * 60000    # sleep.no_signal_min
+    answer_ms: int = DEFAULT_ANSWER_MS  # wake.answer_min
+    program: dict | None = None   # the program in use, to date each night's morning wake
     obligations: list[Obligation] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)        # times a person acknowledged
@@ -64,6 +70,11 @@ class Monitor:
     _deferred: list[Deferred] = field(default_factory=list)  # hangs and crashes yet to strike
     _hangs_checked: int = 0       # pod.struck entries the watchdog check is done with
     _power_back: int = 0
+    # answers (#11): a wake calling since _call_t, not answered yet; the morning's wake due
+    _fw_reason: str = "none"
+    _call_t: int | None = None
+    _morning: int | None = None   # when this night's morning wake is due at the latest
+    _stops: list[int] = field(default_factory=list)  # host `stop` requests
 
     # -- what happens to the pod ---------------------------------------------------------------
     @property
@@ -168,6 +179,7 @@ class Monitor:
                 keep.append(o)
             self.obligations = keep
             self._down_from = t
+            self._call_t = None  # a wake calling: the fail-safe verdict takes over from here
         if kind == "power-cut" and self._powered(t):  # (a cut while off changes nothing)
             self._power_cuts.append(t)
             self._power_back = t + (arg or 5) * 1000
@@ -176,9 +188,14 @@ class Monitor:
             # kept in these tests): its hold and grace time may be the ones that apply
             self.hold_ms = max(self.hold_ms, DEFAULT_HOLD_MS)
             self.grace_ms = max(self.grace_ms, DEFAULT_GRACE_MS)
+            self.answer_ms = max(self.answer_ms, DEFAULT_ANSWER_MS)
+            self.program = None  # (its morning can no longer be dated from here)
         if kind in SENSOR_LOST:
-            # the rate cannot be measured any more: its wake becomes the no-signal one
-            self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")]
+            # the rate cannot be measured any more: its wake becomes the no-signal one, unless
+            # the rate had been outside the band for a while (10 s: beats seen out of band):
+            # then the out-of-band time goes on through the gap (#11)
+            self.obligations = [o for o in self.obligations if o.kind not in ("hr-low", "hr-high")
+                                or t - o.t >= 10000]
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
         ob = None
         if kind not in SENSOR_LOST and due is not None:
@@ -197,12 +214,21 @@ class Monitor:
         self.user.append(t)
         if cmd == "ack":
             self.acks.append(t)
+        if cmd == "stop":
+            self._stops.append(t)
         recent_garbage = any(k == "serial-garbage" and t - 3000 <= ft <= t
                              for k, ft in self.faults)
         if cmd == "wake" and self._down_from is None and not recent_garbage:
             self.obligations.append(Obligation("serial wake", t, t + BUTTON_MS, sound=False))
         self.pod.send(b"\n")
         self.pod.send({"id": len(self.user), "cmd": cmd})
+
+    def set_clock(self, clock_s: int) -> None:
+        """A host sets the pod's clock (a sync, or daylight saving) to clock_s past midnight. A
+        night under way keeps the wake it worked out when it started."""
+        d = [2026, 3, 29, clock_s // 3600, clock_s // 60 % 60, clock_s % 60]
+        self.pod.send(b"\n")
+        self.pod.send({"id": 9000 + len(self.user), "cmd": "time", "op": "set", "datetime": d})
 
     def heal_sensor(self) -> None:
         """The heart-rate signal comes back to normal: pending heart-rate wakes are off."""
@@ -233,6 +259,7 @@ class Monitor:
         """Run every invariant on what happened since the last check; returns violations."""
         self._follow_events()
         self._deadlines()
+        self._answers()
         self._watchdog()
         self._checked_t = self.now
         return self.violations
@@ -258,15 +285,81 @@ class Monitor:
                 if not cleared and not any(begun - 3000 <= a <= t for a in self.acks):
                     self._fail("the alarm ended (now %s) at %d ms with no acknowledgement" % (st, t))
                 self._alarm_t = None
+            self._follow_answers(e, st, t)
             if st in SESSION_STATES and self._fw_state not in SESSION_STATES:
                 self._session_t = t
             if st not in SESSION_STATES:
                 self._session_t = None
             self._fw_state = st
+            self._fw_reason = e.get("reason", "none")
         self._events_seen = len(evs)
         if self._session_t is not None and self.now - self._session_t > CAP_MS + 2000:
             self._fail("a session has run past the 12-hour cap (since %d ms)" % self._session_t)
             self._session_t = None
+
+    def _follow_answers(self, e: dict, st: str, t: int) -> None:
+        """Answers (#11): a wake that calls (scheduled, smart, a host's wake) goes on until a
+        person answers it (a press, a hold, `ack`) or the fail-safe alarm takes over; a night
+        started is owed its morning wake."""
+        ev = e.get("ev")
+        reason = e.get("reason", "none")
+        if ev == "answer":
+            if not any(t - 3000 <= u <= t + 700 for u in self.user + self.acks):
+                self._fail("a wake was answered (%s) at %d ms with no person there"
+                           % (e.get("msg"), t))
+            self._call_t = None
+            return
+        if st == "ALARM" and self._call_t is not None \
+                and t > self._call_t + self.answer_ms + 2000:
+            self._fail("a wake calling since %d ms was neither answered nor escalated to ALARM "
+                       "by %d ms (ALARM at %d ms)" % (self._call_t,
+                                                      self._call_t + self.answer_ms + 2000, t))
+        if ev in ("boot", "safe_mode") or st == "ALARM":
+            self._call_t = None  # the fail-safe verdict or alarm takes over from here
+        if st == "ALARM" or (st == "AWAKE" and reason in MORNING):
+            self._morning = None  # the morning came (or the fail-safe alarm did)
+        if ev != "state":
+            return
+        if st == "AWAKE" and reason in CALLING and self._call_t is None and (
+                self._fw_state != "AWAKE" or self._fw_reason != reason):
+            self._call_t = t
+        if st == "IDLE" and self._call_t is not None:
+            self._fail("a wake calling since %d ms ended unanswered (IDLE at %d ms)"
+                       % (self._call_t, t))
+            self._call_t = None
+        if st == "IDLE" and self._morning is not None and not any(
+                self._session_t is not None and self._session_t <= s <= t for s in self._stops):
+            self._fail("the night ended at %d ms before its morning wake (due by %d ms) with no "
+                       "host stop" % (t, self._morning))
+            self._morning = None
+        if st in SESSION_STATES and reason == "none" and self._fw_state not in SESSION_STATES:
+            self._morning = self._morning_due(t)
+
+    def _morning_due(self, t: int) -> int | None:
+        """When the morning wake of a night started at t is due: worked out from the program
+        and the pod's clock as the firmware does (an unset clock: after_min's 8-hour default)."""
+        if self.program is None:
+            return None
+        wake = self.program.get("wake", {})
+        secs = self.pod.board.rtc_seconds()
+        target = wake.get("after_min", 480) * 60000
+        if "at" in wake and secs >= SET_CLOCK_S:
+            h, m = (int(x) for x in wake["at"].split(":"))
+            target = (h * 3600 + m * 60 - secs % 86400) % 86400 * 1000
+        return t + min(target, CAP_MS - 60000) + 2000
+
+    def _answers(self) -> None:
+        """An unanswered wake escalates to ALARM by the end of its answer window; the morning
+        wake comes on time."""
+        if self._call_t is not None and self._fw_state != "ALARM" and self._down_from is None \
+                and self.now > self._call_t + self.answer_ms + 2000:
+            self._fail("a wake calling since %d ms was neither answered nor escalated to ALARM "
+                       "by %d ms" % (self._call_t, self._call_t + self.answer_ms + 2000))
+            self._call_t = None
+        if self._morning is not None and self.now > self._morning and self._down_from is None:
+            self._fail("the morning wake due by %d ms did not come (%s)" % (
+                self._morning, self._fw_state))
+            self._morning = None
 
     def _deadlines(self) -> None:
         keep = []

@@ -234,4 +234,11 @@ def result_json(res: NightResult, program_name: str = "") -> dict:
         "states": states,
         "events": [{"t_ms": e["sim_ms"], "event": e.get("ev"), "state": e.get("state"),
                     "reason": e.get("reason")} for e in res.events],
+        "answers": answers(res),
     }
+
+
+def answers(res: NightResult) -> list[dict]:
+    """When a person answered a wake, and how (tap, hold, ack), from the firmware's events."""
+    return [{"t_ms": e["sim_ms"], "how": e.get("msg")} for e in res.events
+            if e.get("ev") == "answer"]

@@ -66,6 +66,7 @@ MARKERS = {
     "wake": ("#1e8449", "solid"),
     "smart": ("#17a589", (0, (2, 1))),
     "snooze": ("#7f8c8d", (0, (2, 2))),
+    "answer": ("#2471a3", (0, (4, 1, 1, 1))),
 }
 WINDOW_COLOUR = "#e59866"
 NOTE = ("Strip colours: hue from the RGB ratios, brightness\non the perceived scale (lifted so "
@@ -178,15 +179,24 @@ def _markers(res) -> list[tuple[float, str, str]]:
         else:
             out.append((h(w.event_ms), "wake: %s (%s)" % (w.reason, bits), "wake"))
     prev = None
+    prev_why = None
     for e in res.events:
         st, why = e.get("state"), e.get("reason")
+        if e.get("ev") == "answer":  # a person answered a wake (#11)
+            out.append((h(e["sim_ms"]), "answered: %s" % e.get("msg"), "answer"))
+            continue
         if st == "WAKE_RAMP" and why == "smart" and prev == "WAKE_RAMP":
             out.append((h(e["sim_ms"]), "lighter sleep: wake brought forward", "smart"))
         elif st == "WAKE_RAMP" and why == "smart":
             out.append((h(e["sim_ms"]), "lighter sleep: short sunrise", "smart"))
-        elif st == "SLEEP" and prev == "AWAKE":
+        elif st == "SLEEP" and prev == "AWAKE" and prev_why in ("scheduled", "smart") \
+                and why in ("scheduled", "smart"):
             out.append((h(e["sim_ms"]), "snooze", "snooze"))
+        elif st in ("WIND_DOWN", "SLEEP", "WAKE_RAMP") and prev == "AWAKE" \
+                and prev_why in ("button", "command"):
+            out.append((h(e["sim_ms"]), "back to the night", "snooze"))
         prev = st
+        prev_why = why
     out.sort(key=lambda m: m[0])
     return out
 

@@ -219,11 +219,18 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
 
     prev = None
     prev_t = 0
+    lamp = False  # lit by a tap or a host's wake in the night: a night state after it goes on
     for i, s in enumerate(samples):
         if s.state != prev:
             reason = _state_reason(res, s.t_ms, s.state, prev_t)
-            if prev == "AWAKE" and s.state == "SLEEP":
-                reason = "snooze"  # the firmware still names the wake's reason
+            if prev == "AWAKE" and s.state in ("WIND_DOWN", "SLEEP", "WAKE_RAMP"):
+                # the firmware still names the wake's reason: a morning wake's is a snooze, a
+                # lamp's (or an answered host wake's) the night going on
+                if lamp:
+                    reason = "back to the night"
+                elif s.state == "SLEEP" and reason in ("scheduled", "smart"):
+                    reason = "snooze"
+            lamp = s.state == "AWAKE" and reason in ("button", "command")
             note = "start" if prev is None else "-> %s" % s.state
             add(i, s.t_ms, note + (" (%s)" % reason if reason else ""), first=True)
             prev = s.state
@@ -250,6 +257,9 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
                 and samples[i + 1].state != samples[i].state):
             i += 1
         add(i, w.trigger_ms, wake_note(w))
+    for e in res.events:  # a person answered a wake (#11)
+        if e.get("ev") == "answer":
+            add(at(e["sim_ms"]), e["sim_ms"], "answered (%s)" % e.get("msg"))
     prev_state = None
     for e in res.events:  # a smart wake under way in the sunrise: the state does not change
         if e.get("state") == "WAKE_RAMP" and e.get("reason") == "smart" and prev_state == "WAKE_RAMP":

@@ -41,12 +41,14 @@ def test_default_night_walks_every_phase_on_time(fw):
     inp.cmd = c.CMD_START
     seen, out = run(pod, inp, 0, 9 * 3600 * 1000)
     states = [s for _, s in seen]
-    assert states == [c.WIND_DOWN, c.SLEEP, c.WAKE_RAMP, c.AWAKE]
+    # nobody answers the wake: 20 minutes later (the default answer window) it escalates
+    assert states == [c.WIND_DOWN, c.SLEEP, c.WAKE_RAMP, c.AWAKE, c.ALARM]
     times = {s: t for t, s in seen}
     assert times[c.SLEEP] == 30 * 60000          # 30 min of wind-down
     assert times[c.WAKE_RAMP] == 8 * 3600000     # sunrise starts at 06:30
     assert times[c.AWAKE] == int(8.5 * 3600000)  # awake at 07:00
-    assert pod.reason == c.R_SCHEDULED
+    assert times[c.ALARM] == int(8.5 * 3600000) + 20 * 60000
+    assert pod.reason == c.R_UNANSWERED
 
 
 def test_session_survives_tick_wraparound(fw):
@@ -56,7 +58,7 @@ def test_session_survives_tick_wraparound(fw):
     inp.clock_s = 22 * 3600 + 30 * 60
     inp.cmd = c.CMD_START
     seen, _ = run(pod, inp, start, start + 9 * 3600 * 1000)
-    assert [s for _, s in seen] == [c.WIND_DOWN, c.SLEEP, c.WAKE_RAMP, c.AWAKE]
+    assert [s for _, s in seen] == [c.WIND_DOWN, c.SLEEP, c.WAKE_RAMP, c.AWAKE, c.ALARM]
     assert {s: t - start for t, s in seen}[c.AWAKE] == int(8.5 * 3600000)
 
 
@@ -82,9 +84,10 @@ def test_wind_down_is_warm_dimming_and_soothing(fw):
     c = fw.core
     pod, inp = make(fw)
     inp.cmd = c.CMD_START
-    first = pod.step(0, inp)
-    r0, b0, snd = first.r, first.b, first.vol
+    pod.step(0, inp)
     inp.cmd = 0
+    first = pod.step(2000, inp)  # (after the start's blue confirmation)
+    r0, b0, snd = first.r, first.b, first.vol
     late = pod.step(25 * 60000, inp)
     assert r0 > b0 and late.r > late.b           # warm: more red than blue
     assert max(late.r, late.g, late.b) < max(r0, 1)  # dimmer near the end

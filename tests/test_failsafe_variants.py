@@ -32,7 +32,9 @@ def night(fw_dir, clock="05:50", settings=None, program=None):
         pod.fs.path("settings.json").write_text(json.dumps(settings))
     if program is not None:
         pod.fs.path("program.json").write_text(json.dumps(program))
-    mon = Monitor(pod)
+    mon = Monitor(pod, program=program)
+    if program is not None:
+        mon.answer_ms = program["wake"].get("answer_min", 20) * M
     mon.advance(3000)
     mon.long_press()  # start the night
     mon.advance(10 * M)
@@ -89,6 +91,62 @@ def endless_program_scenario(fw_dir):
     return mon.violations
 
 
+# A short night for the answer variants (#11): wind-down 5 min, the wake 30 min after the start,
+# an answer window of 5 min, one snooze of 3 min.
+SHORT = {"version": 1, "wind_down": {"minutes": 5},
+         "wake": {"after_min": 30, "sunrise_min": 15, "answer_min": 5, "snooze_min": 3,
+                  "max_snoozes": 1}}
+
+
+def nobody_answers_scenario(fw_dir):
+    pod, mon = night(fw_dir, program=SHORT)
+    mon.advance(35 * M)  # the wake at 30 min, its window until 35 min
+    mon.advance(10 * M)
+    pod.close()
+    return mon.violations
+
+
+def tap_at_night_scenario(fw_dir):
+    # a tap at night, then back in bed: nobody switches the lamp off (its timeout is 30 min)
+    pod, mon = night(fw_dir, program={"version": 1, "wind_down": {"minutes": 5},
+                                      "wake": {"after_min": 120}})
+    mon.tap()
+    mon.advance(3 * H)
+    pod.close()
+    return mon.violations
+
+
+def snoozer_scenario(fw_dir):
+    # a sleeper who taps every time the wake comes back and never gets up
+    pod, mon = night(fw_dir, program=SHORT)
+    mon.advance(20 * M + 5000)
+    for _ in range(4):
+        mon.tap()
+        mon.advance(3 * M + 5000)
+    mon.advance(5 * M)
+    pod.close()
+    return mon.violations
+
+
+def signal_lost_out_of_band_scenario(fw_dir):
+    pod, mon = night(fw_dir)
+    mon.fault("hr-high")
+    mon.advance(30000)
+    mon.fault("i2c-dead")
+    mon.advance(5 * M)
+    pod.close()
+    return mon.violations
+
+
+def host_stop_during_wake_scenario(fw_dir):
+    pod, mon = night(fw_dir, program=SHORT)
+    mon.advance(20 * M + 30000)  # the wake calling
+    mon.serial("stop")
+    mon.advance(10 * M)
+    pod.close()
+    return mon.violations
+
+
 VARIANTS = {
     "feed the watchdog from a timer": (
         [("pod/app.py", "        if self._healthy(now):\n            self.wdt.feed()\n", ""),
@@ -120,6 +178,28 @@ VARIANTS = {
         [("main.py", "        except Exception:  # noqa: BLE001\n            machine.reset()\n",
           "        finally:\n            pass\n")],
         stacked_crashes_scenario, "not lit"),
+    # -- every wake is answered (#11) --
+    "a wake that times out to idle": (
+        [("pod/core.py", "                    self.alarm(now, R_UNANSWERED)",
+          "                    self.stop(now)")],
+        nobody_answers_scenario, "ended unanswered"),
+    "a tap that ends the night": (
+        [("pod/core.py", "                self.wake(now, R_BUTTON if self.night else R_NONE)\n",
+          "                self.wake(now, R_BUTTON if self.night else R_NONE)\n"
+          "                self.night = False\n")],
+        tap_at_night_scenario, "before its morning wake"),
+    "a snooze with no limit": (
+        [("pod/core.py", "self.snoozes < p.max_snoozes", "True"),
+         ("pod/core.py", "                and ticks_diff(now, self.t_call) + p.snooze_ms + 60000"
+          " <= p.answer_ms)", "                )")],
+        snoozer_scenario, "neither answered nor escalated"),
+    "an out-of-band timer that a lost signal resets": (
+        [("pod/core.py", "        elif self.oob and p.hr_low * 10 <= inp.bpm10 <= p.hr_high * 10"
+          " and inp.contact:", "        else:")],
+        signal_lost_out_of_band_scenario, "not lit"),
+    "a host stop accepted during an unanswered wake": (
+        [("pod/core.py", "        if self.unanswered():\n            return False\n", "")],
+        host_stop_during_wake_scenario, "ended unanswered"),
 }
 
 
@@ -131,7 +211,10 @@ def test_broken_variant_is_caught(tmp_path, name):
 
 
 SCENARIOS = {f.__name__: f for f in (hang_scenario, tap_during_alarm_scenario, crash_scenario,
-                                      stacked_crashes_scenario, endless_program_scenario)}
+                                      stacked_crashes_scenario, endless_program_scenario,
+                                      nobody_answers_scenario, tap_at_night_scenario,
+                                      snoozer_scenario, signal_lost_out_of_band_scenario,
+                                      host_stop_during_wake_scenario)}
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -89,6 +89,8 @@ def test_logs_pull_names_everything_the_firmware_can_journal(tmp_path):
         j.wake(r, 120)
         for s in states.values():
             j.phase(s, r)
+    for how in range(1, len(fwtables.answer_hows())):
+        j.answer(how)
     data = b"".join(p.read_bytes() for p in sorted(fs.root.glob("jr*.bin")))
     records, problems = hj.decode(data)
     assert problems == []
@@ -99,3 +101,5 @@ def test_logs_pull_names_everything_the_firmware_can_journal(tmp_path):
     assert {r["state"] for r in records if r["type"] == "phase"} == set(fwtables.states())
     assert {r["cause"] for r in records if r["type"] == "boot"} == set(fwtables.reset_causes().values())
     assert {r["source"] for r in records if r["type"] == "boot"} == set(fwtables.program_sources())
+    assert {r["how"] for r in records if r["type"] == "answer"} == {"tap", "hold", "ack"}
+    assert set(hj.TYPES.values()) >= {r["type"] for r in records}

@@ -187,3 +187,28 @@ def test_nothing_decodes_from_nothing(data):
     recs, probs = hj.decode(data)
     assert recs == []
     assert len(probs) == (0 if data == b"" else 1)
+
+
+def test_answers_are_recorded_and_summarised(tmp_path):
+    """#11: how a person answered each wake (a tap, a hold, ack) is a record, and the night's
+    summary lists them; a wake with none says so."""
+    n = Night(tmp_path)
+    j = n.j
+    j.session("Weeknight")
+    j.phase(AWAKE, R_SCHEDULED)
+    j.wake(R_SCHEDULED, 12)
+    n.wait_s(90)
+    j.answer(1)
+    n.wait_s(600)
+    j.answer(3)
+    recs, probs = hj.decode(n.data())
+    assert probs == []
+    assert [r["how"] for r in recs if r["type"] == "answer"] == ["tap", "ack"]
+    s = hj.summary(recs)
+    assert [a["how"] for a in s["answers"]] == ["tap", "ack"]
+    assert "Answered: tap at " in hj.format_summary(s)
+    m = Night(tmp_path / "b")
+    m.j.session("Weeknight")
+    m.j.wake(R_SCHEDULED, 12)
+    s = hj.summary(hj.decode(m.data())[0])
+    assert s["answers"] == [] and "Answered: no answer recorded" in hj.format_summary(s)

@@ -113,7 +113,8 @@ def test_ack_ends_an_alarm_and_start_cannot_skip_it():
     assert ack["ok"] is True and ack["state"] == "AWAKE"
     assert code(again) == "refused" and again["id"] == 5  # nothing left to acknowledge
     assert again["error"]["reason"] == REF["REF_NO_ALARM"]
-    [evt] = [e for e in res.events if e["sim_ms"] > t]
+    answer, evt = [e for e in res.events if e["sim_ms"] > t]  # the answer (#11), the state
+    assert answer["ev"] == "answer" and answer["msg"] == "ack"
     assert evt["state"] == "AWAKE" and t + 3000 <= evt["sim_ms"] <= t + 3000 + LOOP_MS
     assert res.final_state == "AWAKE"
     pod.close()

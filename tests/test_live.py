@@ -55,7 +55,7 @@ def test_keys_tap_wakes_hold_switches_off_and_speed_changes():
         assert "AWAKE (button)" in screen(view)
         view.handle_key("h")
         view.advance(3.0)
-        assert view.pod.state == "IDLE"
+        assert view.pod.state == "WIND_DOWN"  # switched off: back to the night (#11)
         view.handle_key(">")
         assert view.speed == SPEEDS[1]
         view.handle_key("<")

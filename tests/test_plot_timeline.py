@@ -2,7 +2,8 @@
 
 Nights are shortened by starting the clock late: the default program wakes at 07:00 with a
 30 min sunrise and a 30 min wind-down, so a night started at 05:50 goes WIND_DOWN 05:50-06:20,
-SLEEP 06:20-06:30, WAKE_RAMP 06:30-07:00, AWAKE 07:00-07:30 (awake_min), then IDLE.
+SLEEP 06:20-06:30, WAKE_RAMP 06:30-07:00, AWAKE 07:00-07:30 (awake_min; the sleeper answers
+the wake with a tap at 07:01), then IDLE.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ COL = re.compile(r"\s{2,}")  # timeline columns are separated by two or more spa
 def night():
     pod = SimPod(start_clock="05:50")
     pod.press(PRESS_MS, 2600)  # long press: start the night
+    pod.press(71 * MIN, 120)  # a tap at 07:01 answers the wake (#11)
     res = pod.run(105 * MIN)  # to 07:35
     pod.close()
     return res
@@ -73,7 +75,7 @@ def test_state_changes_in_order_with_clock_times(night):
     assert at["SLEEP"].startswith("06:20:")
     assert at["WAKE_RAMP"].startswith("06:30:")
     assert at["AWAKE"].startswith("07:00:")
-    assert at["IDLE"].startswith("07:30:")
+    assert at["IDLE"].startswith("07:31:")  # awake_min after the answer at 07:01
     for r in rows:
         assert re.fullmatch(r"\d\d:\d\d:\d\d", r[0])
 
@@ -85,7 +87,8 @@ def test_periodic_rows_on_clock_boundaries(night):
     assert times == sorted(times)  # the night does not cross midnight
     fine = body(format_timeline(night, every_min=10))
     assert len(fine) > len(times) + 5
-    assert all(r[-1].startswith(("start", "->")) for r in body(format_timeline(night, every_min=None))[:-1])
+    assert all(r[-1].startswith(("start", "->", "answered"))
+               for r in body(format_timeline(night, every_min=None))[:-1])
 
 
 def test_columns_line_up(night):
@@ -121,8 +124,10 @@ def test_light_sound_and_heart_rate_cells(night):
     for r in rows:
         by_state.setdefault(r[1], []).append(r)
     wd = by_state["WIND_DOWN"][0]
-    assert re.fullmatch(r"#[0-9A-F]{6} warm white", wd[2])  # 2700 K at 40 %
-    assert wd[3] == "40%" and wd[4] == "0%"
+    assert wd[2].endswith(" blue")  # the start's confirmation (#11), for 1.5 s
+    wd = by_state["WIND_DOWN"][1]
+    assert re.fullmatch(r"#[0-9A-F]{6} warm white", wd[2])  # 06:00: 2700 K dimming from 40 %
+    assert wd[3] == "29%" and wd[4] == "0%"
     assert re.fullmatch(r"174 Hz \d+%", wd[5])
     for r in by_state["SLEEP"]:
         assert r[2] == "#000000 off" and r[5] == "silent"

@@ -51,6 +51,7 @@ def test_wake_through_the_link_lights_the_pod(server):
         st = t.request("status")
         assert st["state"] == "AWAKE" and st["reason"] == "command"
         assert st["white"] > 30000 and min(st["rgb"]) > 200
+        t.request("ack")  # the host's wake calls until answered (#11); then the night can end
         t.request("stop")
     print("\n  wake round trip through the pty: %.0f ms wall at 20x (about %.0f ms of pod time)"
           % (ms, ms * 20))

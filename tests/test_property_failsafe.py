@@ -37,6 +37,11 @@ def programs(draw):
     else:
         wake["at"] = "%02d:%02d" % (draw(st.integers(0, 23)), draw(st.sampled_from([0, 15, 30, 45])))
     wake["window_min"] = draw(st.sampled_from([0, 15]))  # smart wake may bring the wake forward
+    # answers (#11): a short or the default answer window, with or without snoozes
+    wake["answer_min"] = draw(st.sampled_from([5, 20]))
+    if draw(st.booleans()):
+        wake["snooze_min"] = draw(st.sampled_from([1, 3, 9]))
+        wake["max_snoozes"] = draw(st.integers(1, 5))
     return {
         "version": 1,
         "wind_down": {"minutes": draw(st.integers(0, 30)),
@@ -56,7 +61,8 @@ class PodUnderFaults(RuleBasedStateMachine):
         import json
         self.pod.fs.path("program.json").write_text(json.dumps(program))
         self.mon = Monitor(self.pod, hold_ms=program["sleep"]["hr_hold_s"] * 1000,
-                           grace_ms=program["sleep"]["no_signal_min"] * M)
+                           grace_ms=program["sleep"]["no_signal_min"] * M,
+                           answer_ms=program["wake"]["answer_min"] * M, program=program)
         self.mon.advance(3000)
         self.mon.long_press()  # get into bed: hold the button to start the night
         self.mon.advance(5000)
@@ -88,6 +94,12 @@ class PodUnderFaults(RuleBasedStateMachine):
     @rule(cmd=st.sampled_from(["wake", "ack", "start", "stop"]), then=LATER)
     def serial_command(self, cmd, then):
         self.mon.serial(cmd)
+        self.mon.advance(then)
+
+    @rule(clock=st.sampled_from([0, 2 * 3600 + 30 * 60, 6 * 3600 + 59 * 60, 23 * 3600]),
+          then=LATER)
+    def host_sets_the_clock(self, clock, then):
+        self.mon.set_clock(clock)
         self.mon.advance(then)
 
     @rule(kind=st.sampled_from(["hang", "crash", "corrupt-program", "serial-garbage"]),
@@ -143,6 +155,17 @@ class PodUnderFaults(RuleBasedStateMachine):
     def no_session_outlives_the_cap(self):
         """No session, whatever its program, runs past the 12-hour cap."""
         assert not [v for v in self.mon.violations if "cap" in v], self.mon.violations
+
+    @invariant()
+    def every_wake_is_answered(self):
+        """From every wake that calls (scheduled, smart, a host's wake) until a person answers
+        it (a press, a hold or `ack`), the pod keeps calling: it never goes idle, and by the
+        end of the program's answer window it is in the fail-safe ALARM. Snoozes count towards
+        that window. Every night started is woken by its morning wake on time, unless a
+        fail-safe alarm or a host `stop` came first; an answer always has a person behind it."""
+        assert not [v for v in self.mon.violations
+                    if "unanswered" in v or "escalated" in v or "morning" in v
+                    or "answered" in v], self.mon.violations
 
     @invariant()
     def nothing_else_went_wrong(self):

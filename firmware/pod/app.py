@@ -11,7 +11,6 @@ from micropython import const
 
 from pod import board, core, forget, hr
 from pod.drivers import Button, Buzzer, Lamp, Strip
-from pod.link import Link
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import REASON_NAMES
@@ -104,6 +103,7 @@ class App:
         settings, plan, self.prog, probs = loaded or load_files()
         loaded = None
         from pod.journal import Journal
+        from pod.link import Link  # (like the journal: not beside the validator at boot)
         gc.collect()
         full = 255 if alarm else 0
         P = machine.Pin
@@ -138,6 +138,7 @@ class App:
             j.fault(0, p)
             self._event("storage", p)
         self.stable = False
+        self.mark_retry = False
         self.t_prev = now
         self.t_tel = now
         self.ticks = 0
@@ -202,6 +203,11 @@ class App:
             else:
                 self.buzzer.play(0, 0)
         if out.changed:
+            how = self.pod.how
+            if how:  # a person answered a wake: an event and a journal record, with how
+                self.pod.how = 0
+                self._event("answer", ("tap", "hold", "ack")[how - 1])
+                self.journal.answer(how)
             self._state_changed(now)
         try:
             self.link.done(out.refusal, self.pod.state)
@@ -220,7 +226,7 @@ class App:
                 self.telemetry(now)
             except MemoryError:  # a line lost, never the loop (so are events: _event)
                 pass
-            self.journal.second(self.heart.bpm10, inp.contact, core.in_session(self.pod.state))
+            self.journal.second(self.heart.bpm10, inp.contact, self.pod.night)
             self._mark()
             if not self.stable and time.ticks_diff(now, self.t_boot) >= _STABLE_MS:
                 self.stable = True
@@ -244,17 +250,17 @@ class App:
 
     def _mark(self):
         """Keep the markers in step with the pod (on every change of state, and once a second
-        for a wake silenced by a tap). "Active" is a night, an alarm, or a scheduled wake not
-        yet answered (AWAKE, still calling the sleeper): a reset or a power cut then boots
-        into ALARM, never into the dark."""
+        for a wake silenced by a tap). "Active" is a night (lamps in it too), an alarm, or a
+        wake not yet answered (calling, or snoozed): a reset or a power cut then boots into
+        ALARM, never into the dark."""
         pod = self.pod
         m = self.marker
         st = pod.state
-        active = (core.in_session(st) or st == core.ALARM
-                  or (st == core.AWAKE and not pod.silenced))
+        active = pod.night or pod.unanswered()
         reason = pod.reason if st == core.ALARM else 0
-        if active != bool(m.active):
-            Marker.set_flash(active)
+        if active != bool(m.active) or self.mark_retry:
+            # the night-under-way file, retried once a second until it is written (#11)
+            self.mark_retry = not Marker.set_flash(active)
         if active != bool(m.active) or reason != m.reason:
             m.active = 1 if active else 0
             m.reason = reason

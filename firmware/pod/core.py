@@ -29,6 +29,8 @@ from pod.reasons import (  # noqa: E402
     REF_NIGHT,
     REF_NO_ALARM,
     REF_OK,
+    REF_WAKE_CALLING,
+    R_UNANSWERED,
 )
 
 # Commands from the serial link
@@ -43,7 +45,15 @@ LONG_PRESS_MS = board.LONG_PRESS_MS
 CAP_MAX_MS = const(12 * 3600 * 1000)
 _DAY_S = const(86400)
 _DAYLIGHT_K = const(6500)  # where the sunrise ends
-_WAKE_SOUND_MS = const(10 * 60000)  # how long the wake melody goes on after a scheduled wake
+_DOUBLE_MS = const(1500)  # three presses this close, the last held: ends a night
+_CONFIRM_MS = const(1500)  # how long a gesture's confirmation shows
+_C_START = const(1)  # confirmations: a night started, switched off (back to it), ended
+_C_OFF = const(2)
+_C_END = const(3)
+# How a wake was answered (pod.app names them)
+_HOW_TAP = const(1)
+_HOW_HOLD = const(2)
+_HOW_ACK = const(3)
 _ALARM_SWAP_MS = const(500)
 # wind_down.sound, as pod.program numbers it (the core does not import the validator)
 _SOUND_NOISE = const(1)
@@ -60,10 +70,6 @@ def ticks_diff(a, b):
         d -= 0x20000000
         d -= 0x20000000
     return d
-
-
-def in_session(state):
-    return state == WIND_DOWN or state == SLEEP or state == WAKE_RAMP
 
 
 class Settings:
@@ -118,9 +124,11 @@ class Pod:
         self.rise_start = 0
         self.sound_start = 0
         self.wake_target = 0
-        self.silenced = False
+        self.silenced = False  # in AWAKE: no wake is calling (a lamp, or a wake answered)
         self.press_origin = IDLE
         self.long_done = True
+        self.t_press = now_ms - 60000
+        self.quick = 0  # presses each soon after the one before
         self.nosig = False
         self.nosig_t = now_ms
         self._ck = -1  # kelvin and level behind the colour in out
@@ -128,27 +136,67 @@ class Pod:
         self.smart = None      # pod.smart.SmartWake, loaded only for a program with a window
         self.snoozes = 0
         self.snooze_end = -1   # session ms a snooze ends (-1: not snoozing)
+        # A night goes on under a lamp or a host wake until the morning's wake is answered.
+        self.night = False
+        self.morning = False   # the morning's (scheduled or smart) wake has come
+        self.t_call = now_ms   # when the wake now calling began (its answer window's start)
+        self.oob = 0           # heart rate outside the band (as In.hr_bad), kept through gaps
+        self.oob_t = now_ms    # since the first beat outside the band
+        self.how = 0           # how a person last answered (the app reports it, and clears it)
+        self.confirm = 0       # the last change of state's visible confirmation: _C_START...
 
     # -- transitions -------------------------------------------------------------------------
     def _to(self, state, now, reason):
         self.state = state
         self.t_state = now
+        self.confirm = 0  # (a gesture's confirmation is set after its change of state)
         if reason != R_NONE:
             self.reason = reason
         self.out.changed = True
+
+    def unanswered(self):
+        """A wake is waiting for a person: the fail-safe alarm, a wake calling, or a snooze."""
+        st = self.state
+        return st == ALARM or (st == AWAKE and not self.silenced) or self.snooze_end >= 0
 
     def alarm(self, now, reason):
         """Fail-safe wake: lit and sounding until acknowledged."""
         self.silenced = False
         self.snooze_end = -1
+        self.night = False
         self._to(ALARM, now, reason)
 
     def wake(self, now, reason):
-        if self.state == ALARM or self.state == AWAKE:
+        """R_BUTTON or R_NONE: a lamp, lit and quiet. Any other reason: a wake that calls until
+        a person answers it (never a quieter one than a wake already calling)."""
+        st = self.state
+        if st == ALARM:
             return
-        self.snooze_end = -1
-        self.silenced = reason != R_SCHEDULED and reason != R_SMART
+        if reason == R_BUTTON or reason == R_NONE:
+            if st == AWAKE:
+                return
+            self.silenced = True
+        else:
+            calling = st == AWAKE and not self.silenced
+            # the answer window starts with the call; a snooze's return or a host wake never
+            # moves the morning's
+            if not calling and not (self.morning and self.night):
+                self.t_call = now
+            if reason != R_COMMAND:
+                self.morning = True
+                self.snooze_end = -1
+            elif calling:
+                return
+            self.silenced = False
         self._to(AWAKE, now, reason)
+
+    def _answer(self, now, how):
+        """A person answered the wake calling (a press, a hold, the serial ack)."""
+        self.silenced = True
+        self.how = how
+        if self.reason == R_SCHEDULED or self.reason == R_SMART:
+            self.night = False  # the morning's wake answered: the night is over
+        self._to(AWAKE, now, R_NONE)  # (from ALARM; a wake calling stays lit, now quiet)
 
     def start(self, now, clock_s, sub_ms=0):
         p = self.plan
@@ -174,13 +222,35 @@ class Pod:
         self.snooze_end = -1
         self.t_session = now
         self.nosig = False
+        self.oob = 0
+        self.night = True
+        self.morning = False
         self.reason = R_NONE
         self._to(WIND_DOWN, now, R_NONE)
+        self.confirm = _C_START
 
     def stop(self, now):
+        end = self.night
         self.reason = R_NONE
         self.snooze_end = -1
+        self.night = False
         self._to(IDLE, now, R_NONE)
+        if end:
+            self.confirm = _C_END  # a night ended: a green glow
+
+    def _resume(self, now):
+        """Back to the night under a lamp or an answered host wake, the morning's wake still set
+        (or a snooze still running)."""
+        el = ticks_diff(now, self.t_session)
+        self.nosig = False
+        self.silenced = True
+        if self.snooze_end < 0 and el >= self.rise_start:
+            self._to(WAKE_RAMP, now, R_SCHEDULED)
+        elif self.snooze_end < 0 and el < self.wd_end:
+            self._to(WIND_DOWN, now, R_NONE)
+        else:
+            self._to(SLEEP, now, R_NONE)
+        self.confirm = _C_OFF
 
     # -- one step ------------------------------------------------------------------------------
     def step(self, now, inp):
@@ -192,46 +262,66 @@ class Pod:
         if inp.cmd != CMD_NONE:
             out.refusal = self._command(now, inp)
             out.cmd_ok = out.refusal == REF_OK
-        st = self.state
-        if in_session(st):
+        if self.night:
             self._session(now, inp)
-        elif st == AWAKE and ticks_diff(now, self.t_state) >= self.plan.awake_ms:
-            self.stop(now)
+        if self.state == AWAKE:
+            p = self.plan
+            if not self.silenced:  # a wake calling: unanswered past its window, the alarm
+                if ticks_diff(now, self.t_call) >= p.answer_ms:
+                    self.alarm(now, R_UNANSWERED)
+            elif ticks_diff(now, self.t_state) >= p.awake_ms:
+                if self.night:
+                    self._resume(now)  # a lamp's timeout: the night goes on
+                else:
+                    self.stop(now)
         self._outputs(now)
         return out
 
     def _buttons(self, now, inp):
         st = self.state
         if inp.press:
+            # three presses in quick succession, the last one held: the gesture that ends a
+            # night (a pillow, or a tap and a hold to switch off, cannot make it)
+            self.quick = self.quick + 1 if ticks_diff(now, self.t_press) < _DOUBLE_MS else 0
+            self.t_press = now
             self.press_origin = st
             self.long_done = False
             if st == AWAKE:
-                if self._can_snooze(now):
+                if self.silenced:
+                    pass
+                elif self._can_snooze(now):
                     self._snooze(now)
                 else:
-                    self.silenced = True
+                    self._answer(now, _HOW_TAP)
             elif st != ALARM:
-                self.wake(now, R_BUTTON if in_session(st) else R_NONE)
+                self.wake(now, R_BUTTON if self.night else R_NONE)
         if inp.held_ms >= LONG_PRESS_MS and not self.long_done:
             self.long_done = True
-            o = self.press_origin
+            o = self.press_origin  # only a press that began in this state counts for it
             st = self.state
             if o == ALARM and st == ALARM:
-                self.silenced = True
-                self._to(AWAKE, now, R_NONE)
+                self._answer(now, _HOW_HOLD)
             elif o == IDLE and st == AWAKE:
                 self.start(now, inp.clock_s, inp.clock_sub)
-            elif o == AWAKE and (st == AWAKE or self.snooze_end >= 0):
-                self.stop(now)  # held on from a tap that snoozed: switch off all the same
+            elif st != ALARM and (self.night and self.quick >= 2
+                                  or o == AWAKE and (self.morning or not self.night)):
+                # tap, tap, then tap and hold: the night ends; or held on a lamp, or on a
+                # morning wake (also from a tap that snoozed it): off
+                if self.unanswered():
+                    self._answer(now, _HOW_HOLD)
+                self.stop(now)
+            elif self.night and st == AWAKE:
+                self._resume(now)  # switched off: back to the night
 
     def _can_snooze(self, now):
         """A tap on a scheduled (or smart) wake that is still sounding snoozes it, as often as
-        the program allows, and never past the session cap."""
+        the program allows, and never past the session cap or its answer window."""
         p = self.plan
         r = self.reason
-        return (not self.silenced and (r == R_SCHEDULED or r == R_SMART)
-                and self.snoozes < p.max_snoozes
-                and ticks_diff(now, self.t_session) + p.snooze_ms < self.settings.cap_ms - 60000)
+        el = ticks_diff(now, self.t_session) + p.snooze_ms
+        return ((r == R_SCHEDULED or r == R_SMART) and self.snoozes < p.max_snoozes
+                and el < self.settings.cap_ms - 60000
+                and ticks_diff(now, self.t_call) + p.snooze_ms + 60000 <= p.answer_ms)
 
     def _snooze(self, now):
         self.snoozes += 1
@@ -248,15 +338,18 @@ class Pod:
                 self.wake(now, R_COMMAND)
             return REF_OK
         if c == CMD_ACK:
-            if st != ALARM:
-                return REF_NO_ALARM
-            self.silenced = True
-            self._to(AWAKE, now, R_NONE)
-            return REF_OK
+            if st == ALARM or (st == AWAKE and not self.silenced):
+                self._answer(now, _HOW_ACK)
+                return REF_OK
+            return REF_NO_ALARM
         if st == ALARM:  # start/stop cannot skip the acknowledgement
             return REF_ALARM
+        # #11: while a wake is unanswered (a wake calling, a snooze), start and stop are
+        # refused: the host cannot end or move it, only a person's answer can.
+        if self.unanswered():
+            return REF_WAKE_CALLING
         if c == CMD_START:
-            if in_session(st):  # restarting would restart the cap's clock too
+            if self.night:  # restarting would restart the cap's clock too
                 return REF_NIGHT
             self.start(now, inp.clock_s, inp.clock_sub)
             return REF_OK
@@ -277,6 +370,12 @@ class Pod:
             if el >= self.snooze_end:
                 self.wake(now, R_SCHEDULED)
             return
+        if self.morning:
+            return  # the morning's wake came: it calls until answered
+        if st == AWAKE:  # lit by a tap or a host wake: the schedule goes on underneath
+            if el >= self.wake_target:
+                self.wake(now, R_SCHEDULED)
+            return
         if st == WIND_DOWN and el >= self.wd_end:
             self._to(SLEEP, now, R_NONE)
             self.nosig = False
@@ -292,9 +391,20 @@ class Pod:
             self.wake(now, R_SMART if self.reason == R_SMART else R_SCHEDULED)
 
     def _heart(self, now, inp, st):
+        """The fail-safe heart-rate checks, all night (and while a wake calls). Time outside
+        the band counts from the first beat outside it and survives gaps in the signal (no
+        contact, a dead sensor): only a rate measured inside the band again ends it."""
         p = self.plan
-        if inp.hr_bad and inp.hr_bad_ms >= p.hr_hold_ms:
-            self.alarm(now, R_HR_LOW if inp.hr_bad == 1 else R_HR_HIGH)
+        if inp.hr_bad:
+            t = (now - inp.hr_bad_ms) & 0x3FFFFFFF
+            if not self.oob or ticks_diff(t, self.oob_t) < 0:
+                self.oob_t = t
+            self.oob = inp.hr_bad
+        elif self.oob and p.hr_low * 10 <= inp.bpm10 <= p.hr_high * 10 and inp.contact:
+            self.oob = 0
+        if self.oob and ticks_diff(now, self.oob_t) >= p.hr_hold_ms:
+            self.alarm(now, R_HR_LOW if self.oob == 1 else R_HR_HIGH)
+            self.oob = 0
             return True
         if st == SLEEP:
             if inp.contact and inp.sensor_ok and inp.bpm10 >= 0:
@@ -366,10 +476,11 @@ class Pod:
         elif st == AWAKE:
             self._colour(_DAYLIGHT_K, 1000)
             out.white = light.level_to_u16(self.settings.wake_level)
-            since = ticks_diff(now, self.t_state)
-            if not self.silenced and since < _WAKE_SOUND_MS:
-                out.tone = sound.wake_tone(since)
-                out.vol = p.wake_vol
+            if not self.silenced:  # calling until answered, louder in its window's second half
+                since = ticks_diff(now, self.t_call)
+                half = p.answer_ms >> 1
+                out.tone = sound.wake_tone(ticks_diff(now, self.t_state))
+                out.vol = p.wake_vol + (1000 - p.wake_vol) * light.progress(since - half, half) // 1000
         else:  # ALARM: alternating white and amber pixels that swap every half second
             since = ticks_diff(now, self.t_state)
             self._ck = -1
@@ -387,5 +498,15 @@ class Pod:
             if not self.silenced:
                 out.tone = sound.alarm_tone(since)
                 out.vol = 1000
+        k = self.confirm
+        if k:  # a gesture's confirmation for _CONFIRM_MS, over what the state shows: a night
+            # started is a blue glow, switched off (back to the night) amber, ended green
+            if ticks_diff(now, self.t_state) >= _CONFIRM_MS or st >= AWAKE:
+                self.confirm = 0
+            else:
+                self._ck = -1  # the state's own colour is worked out again afterwards
+                out.r = out.r2 = 90 if k == _C_OFF else 0
+                out.g = out.g2 = 90 if k == _C_END else (35 if k == _C_OFF else 0)
+                out.b = out.b2 = 90 if k == _C_START else 0
         if out.tone == 0:
             out.vol = 0

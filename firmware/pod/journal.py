@@ -18,7 +18,7 @@ import time
 
 from micropython import const
 
-from pod.core import ALARM, AWAKE, WAKE_RAMP, in_session
+from pod.core import ALARM, AWAKE, WAKE_RAMP
 
 MAGIC = const(0xA5)
 _MAX_PAYLOAD = const(100)  # t and the fields; a longer text is cut
@@ -28,13 +28,14 @@ PREFIX = "jr"
 SUFFIX = ".bin"
 
 # Record types (payload after t)
-T_BOOT = const(1)     # reset cause, boot verdict reason, program source, failed boots
-T_SESSION = const(2)  # program name (text)
-T_PHASE = const(3)    # state, reason
-T_HR = const(4)       # min, mean, max (bpm x10, u16 each), seconds with a rate, contact losses
-T_CONTACT = const(5)  # 0: contact lost (at most one a minute; the HR record counts them all)
-T_FAULT = const(6)    # reason, text
-T_WAKE = const(7)     # reason, latency ms (u16)
+_T_BOOT = const(1)     # reset cause, boot verdict reason, program source, failed boots
+_T_SESSION = const(2)  # program name (text)
+_T_PHASE = const(3)    # state, reason
+_T_HR = const(4)       # min, mean, max (bpm x10, u16 each), seconds with a rate, contact losses
+_T_CONTACT = const(5)  # 0: contact lost (at most one a minute; the HR record counts them all)
+_T_FAULT = const(6)    # reason, text
+_T_WAKE = const(7)     # reason, latency ms (u16)
+_T_ANSWER = const(8)  # how a person answered a wake (1 tap, 2 hold, 3 ack)
 
 
 def file_name(seq):
@@ -72,6 +73,7 @@ class Journal:
         self._new_minute()
         self.contact = False
         self.st = 0  # the core state last recorded
+        self.night = False  # ...and whether a night was under way
 
     def _new_minute(self):
         """One minute of heart rate is kept in RAM: min, sum and max of the 1 Hz estimate."""
@@ -124,12 +126,15 @@ class Journal:
         prev = self.st
         self.st = st
         reason = app.pod.reason
-        if in_session(st) and not in_session(prev):
+        night = app.pod.night
+        if night and not self.night:  # (back to the night after a lamp is the same night)
             self.session(app.prog[4])
+        self.night = night
         self.phase(st, reason)
         if st == ALARM:
             self.fault(reason, "alarm")
-        if reason and (st == WAKE_RAMP or st == ALARM or (st == AWAKE and in_session(prev))):
+        if reason and (st == WAKE_RAMP or st == ALARM
+                       or (st == AWAKE and 0 < prev < ALARM)):  # (from a night, or a lamp)
             self.wake(reason, time.ticks_diff(time.ticks_ms(), now))
 
     def boot(self, cause, reason, src, failed):
@@ -138,24 +143,29 @@ class Journal:
         b[8] = reason
         b[9] = src
         b[10] = min(failed, 255)
-        self._put(T_BOOT, 8)
+        self._put(_T_BOOT, 8)
 
     def session(self, name):
-        self._put(T_SESSION, self._text(7, name))
+        self._put(_T_SESSION, self._text(7, name))
 
     def phase(self, state, reason):
         self.buf[7] = state
         self.buf[8] = reason
-        self._put(T_PHASE, 6)
+        self._put(_T_PHASE, 6)
 
     def fault(self, reason, text):
         self.buf[7] = reason
-        self._put(T_FAULT, self._text(8, text))
+        self._put(_T_FAULT, self._text(8, text))
 
     def wake(self, reason, latency_ms):
         self.buf[7] = reason
         struct.pack_into("<H", self.buf, 8, max(0, min(latency_ms, 65535)))
-        self._put(T_WAKE, 7)
+        self._put(_T_WAKE, 7)
+
+    def answer(self, how):
+        """A person answered a wake (how: 1 tap, 2 hold, 3 ack)."""
+        self.buf[7] = how
+        self._put(_T_ANSWER, 5)
 
     def second(self, bpm10, contact, session):
         """Once a second from the loop: fold the heart rate into the minute; at the end of a
@@ -165,7 +175,7 @@ class Journal:
             if not self.lost_noted:
                 self.lost_noted = True
                 self.buf[7] = 0
-                self._put(T_CONTACT, 5)
+                self._put(_T_CONTACT, 5)
         self.contact = contact
         if bpm10 > 0:
             if self.hr_n == 0 or bpm10 < self.hr_min:
@@ -184,5 +194,5 @@ class Journal:
                              self.hr_sum // n if n else 0, self.hr_max)
             b[13] = n
             b[14] = min(self.losses, 255)
-            self._put(T_HR, 12)
+            self._put(_T_HR, 12)
         self._new_minute()

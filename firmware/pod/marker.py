@@ -25,7 +25,7 @@ class Marker:
         if len(m) < 7 or m[0] != _MAGIC0 or m[1] != _MAGIC1 or (sum(m[:6]) & 0xFF) != m[6]:
             return False
         self.active = m[2]
-        self.reason = m[3] if m[3] <= 11 else 8  # an unknown reason (R_BOOT_LOOP is the last) reads as a crash
+        self.reason = m[3] if m[3] <= 13 else 8  # an unknown reason (R_UNANSWERED is the last) reads as a crash
         self.failed_boots = m[4]
         self.deliberate = m[5]
         return True
@@ -52,11 +52,15 @@ class Marker:
 
     @staticmethod
     def set_flash(active):
+        """Whether the flash copy now says `active` (False: to be tried again)."""
         try:
             if active:
                 with open(SESSION_FILE, "w") as f:
                     f.write("1")
             else:
                 os.remove(SESSION_FILE)
+        except OSError as e:
+            return not active and e.errno == 2  # (ENOENT: nothing to remove)
         except Exception:  # noqa: BLE001 - flash full, or no heap for open(): the RTC copy
-            pass           # (saved next) must still be written, and the loop go on
+            return False   # (saved next) must still be written, and the loop go on
+        return True

@@ -29,3 +29,4 @@ class Plan:
     window_ms: int
     snooze_ms: int
     max_snoozes: int
+    answer_ms: int

@@ -38,6 +38,7 @@ _SPEC = {
         ("window_min", "i", 0, 60, 0),
         ("snooze_min", "i", 1, 30, 9),
         ("max_snoozes", "i", 0, 5, 0),
+        ("answer_min", "i", 2, 60, 20),
     ),
 }
 # The words a "c" field takes; the index is what the plan keeps.
@@ -190,6 +191,8 @@ def compile_plan(prog):
     plan.window_ms = g(prog, "wake", "window_min") * 60000
     plan.snooze_ms = g(prog, "wake", "snooze_min") * 60000
     plan.max_snoozes = g(prog, "wake", "max_snoozes")
+    # a wake nobody answers within this escalates to the fail-safe alarm (snoozes count)
+    plan.answer_ms = g(prog, "wake", "answer_min") * 60000
     return plan
 
 

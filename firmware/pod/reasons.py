@@ -15,8 +15,9 @@ R_WATCHDOG = const(9)
 R_POWER_CUT = const(10)
 R_BOOT_LOOP = const(11)
 R_SMART = const(12)  # a scheduled wake brought forward inside the wake window (lighter sleep)
+R_UNANSWERED = const(13)  # a wake nobody answered within the program's answer window
 REASON_NAMES = ("none", "scheduled", "button", "command", "cap", "hr_low", "hr_high",
-                "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart")
+                "no_signal", "crash", "watchdog", "power_cut", "boot_loop", "smart", "unanswered")
 
 # Why a command was refused: the link sends the number ("reason" in a refused reply) and the
 # host words it (host_tools/refusals.py reads these names from this file). 0: accepted. A new

@@ -76,6 +76,8 @@ def test_session_goes_through_every_state_across_the_wrap():
     out = r.pod.out
     assert out.white == light.level_to_u16(800)  # Settings() wake level
     assert out.r > 200 and out.g > 200 and out.b > 200
+    out = r.step(100, press=True)  # a tap answers the wake (unanswered, it would escalate)
+    assert out.white > 0 and out.vol == 0 and r.pod.how == 1
     r.until(core.IDLE, 31 * MIN)  # awake_min defaults to 30
     assert r.pod.out.white == 0
 
