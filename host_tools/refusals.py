@@ -22,8 +22,8 @@ WORDS = {
                  "`podctl ack`, or hold the pod's button for 2 s",
     "REF_NO_ALARM": "there is no alarm to acknowledge",
     "REF_NIGHT": "a night is under way: {cmd} only when the pod is idle (`podctl stop` ends the night)",
-    "REF_WAKE_CALLING": "a wake is still calling the sleeper: {cmd} once it is answered (a tap on "
-                        "the pod) or the pod has gone idle",
+    "REF_WAKE_CALLING": "a wake is still calling the sleeper, and only a person's answer ends "
+                        "it: a tap on the pod, or `podctl ack`",
 }
 # Where a command gives the same reason better words of its own.
 CMD_WORDS = {

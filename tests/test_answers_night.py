@@ -67,7 +67,7 @@ def test_an_answered_wake_is_in_the_json_and_ends_the_night():
     """`pod-sim night --json` gains `answers`; the other keys keep their meaning."""
     out = subprocess.run(
         [sys.executable, "-m", "simulator.cli", "night", "--start", "05:30", "--stay-in-bed",
-         "--fault", "button@01:35", "--duration", "01:50", "--json"],
+         "--fault", "button@+01:35", "--duration", "01:50", "--json"],
         capture_output=True, text=True, check=True)
     data = json.loads(out.stdout)
     assert [a["how"] for a in data["answers"]] == ["tap"]

@@ -67,8 +67,9 @@ def test_each_refusal_gives_its_real_reason(tmp_path, capsys):
             refused(capsys, p, cmd, "a night is under way: %s only when the pod is idle" % cmd)
         # the scheduled wake: AWAKE and calling until a tap answers it
         wait_for(p, lambda st: st["state"] == "AWAKE" and st["reason"] == "scheduled", 120)
-        for cmd in ("reset", "maintenance"):
+        for cmd in ("start", "stop", "reset", "maintenance"):
             refused(capsys, p, cmd, "a wake is still calling the sleeper", "a tap on the pod")
+        assert podctl(p, "ack") == 0  # a person's answer (#11): the morning's wake is over
         assert podctl(p, "stop") == 0
         assert podctl(p, "start") == 0
         capsys.readouterr()

@@ -25,12 +25,12 @@ from pod.reasons import (  # noqa: E402
     R_NONE,
     R_SCHEDULED,
     R_SMART,
+    R_UNANSWERED,
     REF_ALARM,
     REF_NIGHT,
     REF_NO_ALARM,
     REF_OK,
     REF_WAKE_CALLING,
-    R_UNANSWERED,
 )
 
 # Commands from the serial link
