@@ -53,8 +53,10 @@ def build_firmware(dest: Path) -> Path:
         rel = src.relative_to(FIRMWARE / "pod").with_suffix(".mpy")
         target = Path(dest) / "pod" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([mpy_cross, "-o", str(target), str(src)],
-                              capture_output=True, text=True, timeout=60)
+        # the source named as on the pod ("pod/core.py"), whatever the checkout's path: the
+        # name is kept in the .mpy, and its length counts in the heap figures
+        proc = subprocess.run([mpy_cross, "-o", str(target.resolve()), str(src.relative_to(FIRMWARE))],
+                              capture_output=True, text=True, timeout=60, cwd=FIRMWARE)
         if proc.returncode != 0:
             raise RuntimeError(f"mpy-cross failed on {src}:\n{proc.stdout}{proc.stderr}")
     return Path(dest)

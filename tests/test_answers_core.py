@@ -50,7 +50,7 @@ class Night:
 
     def cmd(self, name):
         out = self.step(cmd=getattr(self.c, "CMD_" + name.upper()))
-        return out, out.cmd_ok
+        return out, out.refusal == 0
 
     def start(self):
         self.cmd("start")

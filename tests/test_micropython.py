@@ -19,6 +19,9 @@ stricter budget than 64 KB on the pod.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,9 +48,16 @@ MODULES = {
 
 
 @pytest.fixture(scope="session")
-def mpy_build(tmp_path_factory) -> Path:
-    """The firmware compiled with mpy-cross, as it would be deployed to save RAM."""
-    return bench_mpy.build_firmware(tmp_path_factory.mktemp("fw-mpy"))
+def mpy_build() -> Iterator[Path]:
+    """The firmware compiled with mpy-cross, as it would be deployed to save RAM. In a folder
+    with a short name of a fixed length: each module keeps its path (__file__) in the heap, and
+    on the pod that is just "pod/x.mpy"; pytest's own temporary folders are long and their
+    length varies from run to run, which would move the heap figures with it."""
+    d = Path(tempfile.mkdtemp(prefix="fw", dir="/tmp"))
+    try:
+        yield bench_mpy.build_firmware(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -121,7 +121,6 @@ class App:
         self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
         self.pod = core.Pod(plan, core_settings(settings), now)
         settings = None
-        self.speaker = None
         if board.I2S_ENABLED:  # an I2S speaker plays the night; the buzzer keeps the alarm
             from pod.i2s_out import I2SOut
             self.speaker = I2SOut()
@@ -141,8 +140,6 @@ class App:
         self.mark_retry = False
         self.t_prev = now
         self.t_tel = now
-        self.ticks = 0
-        self.overruns = 0
         self._event("boot")
 
     def read_clock(self, now):
@@ -168,8 +165,7 @@ class App:
             wait = time.ticks_diff(nxt, time.ticks_ms())
             if wait > 0:
                 time.sleep_ms(wait)
-            else:
-                self.overruns += 1
+            else:  # overran its period: the next tick starts at once
                 nxt = time.ticks_ms()
 
     def tick(self, now):
@@ -193,11 +189,10 @@ class App:
         inp.cmd = core.CMD_NONE
         self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
         self.lamp.set(out.white)
-        sp = self.speaker
-        if sp is None:
+        if not board.I2S_ENABLED:
             self.buzzer.play(out.tone, out.vol)
         else:  # the speaker plays every sound; the piezo still sounds the fail-safe alarm
-            sp.play(out.tone, out.vol)
+            self.speaker.play(out.tone, out.vol)
             if self.pod.state == core.ALARM:
                 self.buzzer.play(out.tone, out.vol)
             else:
@@ -218,7 +213,6 @@ class App:
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
-        self.ticks += 1
         if time.ticks_diff(now, self.t_tel) >= _TEL_MS:
             self.t_tel = now
             self.read_clock(now)

@@ -107,8 +107,8 @@ class Out:
         self.tone = 0
         self.vol = 0
         self.changed = False  # the state changed in this step
-        self.cmd_ok = True    # whether the command in this step was accepted
-        self.refusal = REF_OK  # if not, why: a pod.reasons REF_* number (the link sends it)
+        self.refusal = REF_OK  # the command in this step: accepted (0) or why it was refused,
+        # a pod.reasons REF_* number (the link sends it)
 
 
 class Pod:
@@ -125,12 +125,10 @@ class Pod:
         self.sound_start = 0
         self.wake_target = 0
         self.silenced = False  # in AWAKE: no wake is calling (a lamp, or a wake answered)
-        self.press_origin = IDLE
-        self.long_done = True
+        self.press_origin = -1  # the state a press began in, until its hold is handled
         self.t_press = now_ms - 60000
         self.quick = 0  # presses each soon after the one before
-        self.nosig = False
-        self.nosig_t = now_ms
+        self.nosig_t = -1  # since when there is no signal in SLEEP (-1: there is one)
         self._ck = -1  # kelvin and level behind the colour in out
         self._cl = -1
         self.smart = None      # pod.smart.SmartWake, loaded only for a program with a window
@@ -221,7 +219,7 @@ class Pod:
         self.snoozes = 0
         self.snooze_end = -1
         self.t_session = now
-        self.nosig = False
+        self.nosig_t = -1
         self.oob = 0
         self.night = True
         self.morning = False
@@ -242,7 +240,7 @@ class Pod:
         """Back to the night under a lamp or an answered host wake, the morning's wake still set
         (or a snooze still running)."""
         el = ticks_diff(now, self.t_session)
-        self.nosig = False
+        self.nosig_t = -1
         self.silenced = True
         if self.snooze_end < 0 and el >= self.rise_start:
             self._to(WAKE_RAMP, now, R_SCHEDULED)
@@ -256,12 +254,10 @@ class Pod:
     def step(self, now, inp):
         out = self.out
         out.changed = False
-        out.cmd_ok = True
         out.refusal = REF_OK
         self._buttons(now, inp)
         if inp.cmd != CMD_NONE:
             out.refusal = self._command(now, inp)
-            out.cmd_ok = out.refusal == REF_OK
         if self.night:
             self._session(now, inp)
         if self.state == AWAKE:
@@ -285,7 +281,6 @@ class Pod:
             self.quick = self.quick + 1 if ticks_diff(now, self.t_press) < _DOUBLE_MS else 0
             self.t_press = now
             self.press_origin = st
-            self.long_done = False
             if st == AWAKE:
                 if self.silenced:
                     pass
@@ -295,9 +290,9 @@ class Pod:
                     self._answer(now, _HOW_TAP)
             elif st != ALARM:
                 self.wake(now, R_BUTTON if self.night else R_NONE)
-        if inp.held_ms >= LONG_PRESS_MS and not self.long_done:
-            self.long_done = True
-            o = self.press_origin  # only a press that began in this state counts for it
+        o = self.press_origin  # only a press that began in this state counts for it
+        if inp.held_ms >= LONG_PRESS_MS and o >= 0:
+            self.press_origin = -1
             st = self.state
             if o == ALARM and st == ALARM:
                 self._answer(now, _HOW_HOLD)
@@ -326,7 +321,7 @@ class Pod:
     def _snooze(self, now):
         self.snoozes += 1
         self.snooze_end = ticks_diff(now, self.t_session) + self.plan.snooze_ms
-        self.nosig = False
+        self.nosig_t = -1
         self._to(SLEEP, now, R_NONE)
 
     def _command(self, now, inp):
@@ -378,7 +373,7 @@ class Pod:
             return
         if st == WIND_DOWN and el >= self.wd_end:
             self._to(SLEEP, now, R_NONE)
-            self.nosig = False
+            self.nosig_t = -1
             st = SLEEP
         sw = self.smart  # set only for a program with a wake window
         if st != WIND_DOWN and sw is not None and self.reason != R_SMART:
@@ -408,9 +403,8 @@ class Pod:
             return True
         if st == SLEEP:
             if inp.contact and inp.sensor_ok and inp.bpm10 >= 0:
-                self.nosig = False
-            elif not self.nosig:
-                self.nosig = True
+                self.nosig_t = -1
+            elif self.nosig_t < 0:
                 self.nosig_t = now
             elif ticks_diff(now, self.nosig_t) >= p.nosig_ms:
                 self.alarm(now, R_NO_SIGNAL)

@@ -222,9 +222,17 @@ def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None, board=None):
         import json
         with open("program.json", "w") as f:
             json.dump(prog, f)
+    # as main.py boots: the stored files read (the store and the validator loaded and dropped
+    # again) before the application is imported, then the App built on what they held
+    import pod
+    from pod import files
+    loaded = files.load()
+    pod.forget("pod.files")
+    gc.collect()
     from pod import app as podapp
     gc.collect()  # as pod.app.main() does: the imports' garbage gone before the App's objects
-    a = podapp.App()
+    a = podapp.App(loaded)
+    loaded = None
     if prog is not None:
         assert a.plan_src == "file", a.plan_src
     return board, a
