@@ -178,13 +178,13 @@ def test_a_recording_feeds_the_register_model_and_the_real_driver(tmp_path):
         b.advance_us(400000)
         n = dev.read()
         got += n
-        est.feed(dev.ir, n)
+        est.feed(dev.ir, dev.red, n)
         assert all(abs(dev.ir[i] - 150000) < 3000 for i in range(n))
     assert abs(got - 88 * 400 * drv.RATE_HZ // 1000) <= 1 and dev.overflows == 0
     true = H.truth_at(c.beats_ms, 35000)
     assert true is not None and abs(est.bpm10() / 10 - true) <= 2
     b.advance_us(10 * 1000000)  # past the end of the recording: nothing on the sensor
-    est.feed(dev.ir, dev.read())
+    est.feed(dev.ir, dev.red, dev.read())
     assert not est.contact and est.bpm10() == -1
 
 

@@ -28,16 +28,19 @@ def signal(fs):
     s = Sleeper(3)
     per = 1000 // fs
     a = array("i", [0] * (SECONDS * fs))
+    r = array("i", [0] * (SECONDS * fs))
     t = 0
     for i in range(len(a)):
         t += per
-        a[i] = s.sample(t)[1]
-    return a
+        r[i], a[i] = s.sample(t)
+    return a, r
 
 
-def run(a, fs, block):
+def run(ar, fs, block):
+    a, r = ar
     est = hr.Estimator(fs)
     buf = array("i", [0] * 32)
+    buf_r = array("i", [0] * 32)
     n = len(a)
     gc.collect()
     gc.disable()
@@ -49,10 +52,11 @@ def run(a, fs, block):
             k = block if n - i >= block else n - i
             for j in range(k):
                 buf[j] = a[i + j]
-            est.feed(buf, k)
+                buf_r[j] = r[i + j]
+            est.feed(buf, buf_r, k)
         else:
             k = 1
-            est.add(a[i])
+            est.add(a[i], r[i])
         i += k
         if i % fs < k:
             est.bpm10()
