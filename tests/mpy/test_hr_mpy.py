@@ -124,3 +124,23 @@ def test_movement_is_not_read_as_a_fast_heart():
             got = est.bpm10()
             assert got == -1 or abs(got - true10) <= 50, (k // FS, got, true10)
     assert abs(est.bpm10() - true10) <= 30
+
+
+def test_contact_needs_the_red_pulse_to_agree():
+    # the same IR pulse, with red that has no pulse (flat), or that moves exactly as the IR
+    # does (light scattered by a sheet, not absorbed by blood): no contact, no rate
+    for mode in ("flat", "same"):
+        s = Sleeper(11)
+        est = hr.Estimator(FS)
+        t = 0
+        for _ in range(30 * FS):
+            t += PERIOD_MS
+            red, ir = s.sample(t)
+            red = 120000 + (ir & 15) if mode == "flat" else ir * 4 // 5
+            est.add(ir, red)
+        assert est.bpm10() == -1, mode
+        assert not est.contact, mode
+    s = Sleeper(11)
+    est = hr.Estimator(FS)
+    _run(est, s, 0, 30)
+    assert est.bpm10() > 0 and est.contact
