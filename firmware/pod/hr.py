@@ -122,6 +122,9 @@ class Estimator:
         # win: samples a candidate waits for a steeper peak
         self.last_iv = 0     # the last beat interval, ms
         self.skipped = False  # the last interval was taken for a missed beat
+        self.prov_iv = 0     # the last interval if it was short (ms), its end's slope peak,
+        self.prov_y = 0      # and the interval before it
+        self.prov_li = 0
         self.have_beat = False
         self.count = 0
         self.head = 0
@@ -333,6 +336,21 @@ class Estimator:
                 elif iv >= _MIN_IV_MS:
                     self.skipped = False
                     if self.have_beat:
+                        pv = self.prov_iv
+                        self.prov_iv = 0
+                        lb = self.prov_li
+                        s2 = pv + iv
+                        if pv and self.count and cy > 2 * self.prov_y and \
+                                5 * (s2 - lb) <= lb and 5 * (lb - s2) <= lb:
+                            # a short interval, then one that makes it up to the usual length
+                            # ending on a far steeper peak: the peak between was no beat
+                            self.head = (self.head - 1) % _RING
+                            self.count -= 1
+                            iv = s2
+                        elif li and 20 * iv < 13 * li:  # short: perhaps ended on noise
+                            self.prov_iv = iv
+                            self.prov_y = cy
+                            self.prov_li = li
                         self.last_iv = iv
                         if iv <= _MAX_IV_MS:
                             self._iv[self.head] = iv
