@@ -34,7 +34,6 @@ from simulator.sim import FIRMWARE_DIR, firmware_module
 
 STEP_MS = 200
 START_CLOCK_S = 22 * 3600 + 30 * 60
-REASONS = {7: "no_signal"}  # filled from pod.reasons at run time
 
 
 def worst_events(seed: int, span_ms: int) -> list[tuple[int, str, tuple]]:
@@ -182,7 +181,8 @@ def run(nights: int, jobs: int, fw: str | None, worst: bool = True, seed0: int =
 
 def main(argv: list[str] | None = None) -> int:
     from simulator.bench_hr import BASELINE_REV, baseline_firmware
-    ap = argparse.ArgumentParser(prog="hrnights", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="hrnights", description="False no-signal alarms over "
+                                 "simulated nights with the worst realistic signals")
     ap.add_argument("--nights", type=int, default=100)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1, help="first night's seed")
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     out = {}
     with tempfile.TemporaryDirectory(prefix="hrnights-") as tmp:
-        runs = [("after", None)]
+        runs: list[tuple[str, str | None]] = [("after", None)]
         if a.rev != "none":
             before = baseline_firmware(a.rev, Path(tmp))
             if before is None:
