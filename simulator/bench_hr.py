@@ -117,7 +117,7 @@ def mpy_figures() -> dict | None:
     """Allocation and CPU of pod.hr under the MicroPython unix port (tests/mpy/bench_hr_mpy.py)."""
     try:
         from simulator.bench_mpy import MPY_TESTS, run_mpy
-        p = run_mpy([str(MPY_TESTS / "bench_hr_mpy.py")], heap="256K", cwd=ROOT, timeout=600)
+        p = run_mpy([str(MPY_TESTS / "bench_hr_mpy.py")], heap="512K", cwd=ROOT, timeout=600)
     except (OSError, ImportError) as e:
         return {"error": str(e)}
     if p.returncode != 0:

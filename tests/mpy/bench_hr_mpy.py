@@ -1,6 +1,6 @@
 # The heart-rate estimator's cost on MicroPython, for `make bench-hr` (not a test: no test_ name).
 #
-#   micropython -X heapsize=256K tests/mpy/bench_hr_mpy.py [--fw DIR]
+#   micropython -X heapsize=512K tests/mpy/bench_hr_mpy.py [--fw DIR]
 #
 # Prints one JSON line: bytes allocated per sample (collector off, gc.mem_alloc before and
 # after) and CPU microseconds per second of signal, for the pod's path (25 Hz FIFO samples fed
@@ -25,6 +25,7 @@ SECONDS = 120
 
 
 def signal(fs):
+    gc.collect()  # the last run's arrays
     s = Sleeper(3)
     per = 1000 // fs
     a = array("i", [0] * (SECONDS * fs))
