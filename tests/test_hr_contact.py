@@ -99,6 +99,7 @@ def test_estimator_state_stays_in_esp32_small_ints(hr):
     lim = 1 << 30
     signals = [rng.integers(0, 0x40000, 3000), np.tile([1, 0x3FFFE], 1500),
                (150000 + 60000 * np.sin(np.arange(3000) * 0.8)).astype(int),
+               150000 + 15000 * np.sign(np.sin(np.arange(3000) * 1.3)).astype(int),
                np.full(3000, 258000)]
     for ir in signals:
         red = ir[::-1].copy()

@@ -70,7 +70,18 @@ _S_OOB_AGE = const(32)
 _S_ACC = const(33)
 _S_ACC_R = const(34)
 _S_NACC = const(35)
-_S_N = const(36)
+_S_REJ = const(36)
+_S_NPK = const(37)
+_S_FRAC = const(38)
+_S_LAST_IV = const(39)
+_S_SKIPPED = const(40)
+_S_PROV_IV = const(41)
+_S_PROV_Y = const(42)
+_S_PROV_LI = const(43)
+_S_SKIN = const(44)
+_S_INBAND = const(45)
+_S_PREV_LEN = const(46)
+_S_N = const(47)
 
 _FS_WORK = const(25)           # Hz the detector runs at; faster input is averaged down to it
 
@@ -100,6 +111,7 @@ class Estimator:
         for i in range(_S_N):
             st[i] = 0
         st[_S_WIN] = 7
+        # The state in st (index _S_<NAME>), all small ints:
         # dc: IR DC x256
         # dcr: red DC x256
         # r1: red AC, as x1..x4
@@ -109,22 +121,22 @@ class Estimator:
         # yrm: mean red slope x16
         # sii: sums of the slopes' products (IR.IR, IR.red, red.red), decaying
         # nsk: samples in those sums since they were cleared
-        self.skin = 0        # seconds left of the last skin verdict
+        # skin: seconds left of the last skin verdict
         # pk: typical slope peak of the accepted beats, 0 until learnt
-        self.npk = 0         # peaks it was learnt from (up to 3)
+        # npk: peaks it was learnt from (up to 3)
         # hold: samples left ignoring peaks after a movement
-        self.rej = 0         # movement peaks in a row (many: the amplitude really changed)
+        # rej: movement peaks in a row (many: the amplitude really changed)
         # since: samples since the last beat
-        self.frac = 0        # 1/16-sample offset of the last beat
+        # frac: 1/16-sample offset of the last beat
         # cand: a candidate beat: 1 + its samples after the last beat, 0 none
         # cy: its slope peak
         # cf: its 1/16-sample offset
         # win: samples a candidate waits for a steeper peak
-        self.last_iv = 0     # the last beat interval, ms
-        self.skipped = False  # the last interval was taken for a missed beat
-        self.prov_iv = 0     # the last interval if it was short (ms), its end's slope peak,
-        self.prov_y = 0      # and the interval before it
-        self.prov_li = 0
+        # last_iv: the last beat interval, ms
+        # skipped: the last interval was taken for a missed beat
+        # prov_iv, prov_y, prov_li: the last interval if it was short (ms), the slope peak
+        # that ended it, and the interval before it
+        # Outside it (read by the pod or the tests):
         self.have_beat = False
         self.count = 0
         self.head = 0
@@ -136,8 +148,8 @@ class Estimator:
         # nbad: raw samples held in a row
         self.oob = 0         # beats outside the band: 0 no, 1 too slow, 2 too fast
         # oob_age: samples since that run of beats began
-        self.inband = 0      # in-band intervals since, to end a run
-        self.prev_len = 0    # length of the previous beat interval, samples
+        # inband: in-band intervals since, to end a run
+        # prev_len: length of the previous beat interval, samples
         # acc: sums of the raw samples of the block being averaged
 
     def _forget(self):
@@ -245,7 +257,7 @@ class Estimator:
                 cand = 0
                 self._forget()
                 sii = sir = srr = nsk = ym = yrm = 0
-                self.skin = 0
+                st[_S_SKIN] = 0
             if not c:
                 dcs = ir << 8
                 dcr = red << 8
@@ -262,7 +274,7 @@ class Estimator:
                 x1 = x2 = x3 = x4 = y1 = y2 = ya = yb = 0
                 r1 = r2 = r3 = r4 = 0
                 sii = sir = srr = nsk = ym = yrm = 0
-                self.skin = 0
+                st[_S_SKIN] = 0
                 env = 0
                 cand = 0
                 self._forget()
@@ -294,7 +306,11 @@ class Estimator:
             if drc > 255 and dc > 255:
                 a = (y0 << 8) // (dc >> 8)
                 b = (yr << 8) // (drc >> 8)
-                if a > _YMAX:
+                ym += a - (ym >> 4)
+                yrm += b - (yrm >> 4)
+                a -= ym >> 4
+                b -= yrm >> 4
+                if a > _YMAX:  # clipped: a*a <= 2**22 keeps the sums below 2**29
                     a = _YMAX
                 elif a < -_YMAX:
                     a = -_YMAX
@@ -302,10 +318,6 @@ class Estimator:
                     b = _YMAX
                 elif b < -_YMAX:
                     b = -_YMAX
-                ym += a - (ym >> 4)
-                yrm += b - (yrm >> 4)
-                a -= ym >> 4
-                b -= yrm >> 4
                 # a slope far beyond the recent ones is movement: left out, or its energy
                 # would drown the pulse's for half a minute
                 if nsk < _SKIN_N or (a * a <= (sii >> 3) and b * b <= (srr >> 3)):
@@ -324,23 +336,23 @@ class Estimator:
                 pos = cand - 1
                 cand = 0
                 # intervals are timed to 1/16 sample
-                iv = (pos * 16 + cf - self.frac) * 1000 // (16 * fs)
-                li = self.last_iv
+                iv = (pos * 16 + cf - st[_S_FRAC]) * 1000 // (16 * fs)
+                li = st[_S_LAST_IV]
                 if iv >= _MIN_IV_MS and self.have_beat and self.count >= 2 and \
-                        not self.skipped and 4 * (iv - 2 * li) <= li and 4 * (2 * li - iv) <= li:
+                        not st[_S_SKIPPED] and 4 * (iv - 2 * li) <= li and 4 * (2 * li - iv) <= li:
                     # twice the last interval: one beat too weak to see. Not an interval (nor
                     # a slow run); twice in a row it is believed (the rate really halved)
-                    self.skipped = True
+                    st[_S_SKIPPED] = 1
                     since -= pos
-                    self.frac = cf
+                    st[_S_FRAC] = cf
                 elif iv >= _MIN_IV_MS:
-                    self.skipped = False
+                    st[_S_SKIPPED] = 0
                     if self.have_beat:
-                        pv = self.prov_iv
-                        self.prov_iv = 0
-                        lb = self.prov_li
+                        pv = st[_S_PROV_IV]
+                        st[_S_PROV_IV] = 0
+                        lb = st[_S_PROV_LI]
                         s2 = pv + iv
-                        if pv and self.count and cy > 2 * self.prov_y and \
+                        if pv and self.count and cy > 2 * st[_S_PROV_Y] and \
                                 5 * (s2 - lb) <= lb and 5 * (lb - s2) <= lb:
                             # a short interval, then one that makes it up to the usual length
                             # ending on a far steeper peak: the peak between was no beat
@@ -348,10 +360,10 @@ class Estimator:
                             self.count -= 1
                             iv = s2
                         elif li and 20 * iv < 13 * li:  # short: perhaps ended on noise
-                            self.prov_iv = iv
-                            self.prov_y = cy
-                            self.prov_li = li
-                        self.last_iv = iv
+                            st[_S_PROV_IV] = iv
+                            st[_S_PROV_Y] = cy
+                            st[_S_PROV_LI] = li
+                        st[_S_LAST_IV] = iv
                         if iv <= _MAX_IV_MS:
                             self._iv[self.head] = iv
                             self.head = (self.head + 1) % _RING
@@ -361,21 +373,21 @@ class Estimator:
                             self.count = 0
                         d = 1 if iv > self.iv_slow else (2 if iv < self.iv_fast else 0)
                         if d == 0:
-                            self.inband += 1
-                            if self.inband >= 2:  # one odd interval does not end a run
+                            st[_S_INBAND] += 1
+                            if st[_S_INBAND] >= 2:  # one odd interval does not end a run
                                 self.oob = 0
                         elif d != self.oob:
                             self.oob = d
-                            self.inband = 0
-                            oob_age = since - 1 + self.prev_len
-                        self.prev_len = pos
+                            st[_S_INBAND] = 0
+                            oob_age = since - 1 + st[_S_PREV_LEN]
+                        st[_S_PREV_LEN] = pos
                         win = (pos * 7) // 20
                         if win < minwin:
                             win = minwin
 
                     self.have_beat = True
                     since -= pos
-                    self.frac = cf
+                    st[_S_FRAC] = cf
             # y1 is a beat if it rises above both neighbours and clears half the envelope
             peak = False
             if hold:
@@ -384,7 +396,7 @@ class Estimator:
                     env = pk
             else:
                 peak = y1 > y2 and y1 >= ys and y1 > 0 and y1 * 2 > env
-                if peak and pk and y1 > 3 * pk and self.npk < 3:
+                if peak and pk and y1 > 3 * pk and st[_S_NPK] < 3:
                     pk = 0  # learnt from too few peaks (noise after a touch): learn again
                 elif peak and pk and y1 > 3 * pk:
                     # far steeper than the beats so far: movement. Intervals across it mean
@@ -396,19 +408,19 @@ class Estimator:
                     self.count = 0
                     self.have_beat = False
                     hold = 2 * fs
-                    self.rej += 1
-                    if self.rej >= 4:  # 8 s of it: the pulse itself got stronger
+                    st[_S_REJ] += 1
+                    if st[_S_REJ] >= 4:  # 8 s of it: the pulse itself got stronger
                         pk = 0
-                        self.rej = 0
+                        st[_S_REJ] = 0
             if peak:
-                self.rej = 0
+                st[_S_REJ] = 0
                 if pk:
                     pk += (y1 - pk) >> 2
-                    if self.npk < 3:
-                        self.npk += 1
+                    if st[_S_NPK] < 3:
+                        st[_S_NPK] += 1
                 else:
                     pk = y1
-                    self.npk = 1
+                    st[_S_NPK] = 1
                 den = y2 - 2 * y1 + ys
                 frac = 0
                 if den < 0:
@@ -491,11 +503,12 @@ class Estimator:
     def bpm10(self):
         """Heart rate x10, or -1 when there is no contact or the beats do not agree. Called
         once a second: it also renews the contact verdict."""
+        st = self.st
         if self.skin_now():
-            self.skin = _SKIN_HOLD
-        elif self.skin:
-            self.skin -= 1
-        self.contact = self.level and self.skin > 0
+            st[_S_SKIN] = _SKIN_HOLD
+        elif st[_S_SKIN]:
+            st[_S_SKIN] -= 1
+        self.contact = self.level and st[_S_SKIN] > 0
         n = self.count
         if not self.contact or n < _MIN_BEATS:
             self.quality = 0
