@@ -76,7 +76,7 @@ bench-hr: venv $(BENCH_STAMP)
 	$(BIN)/python -m simulator.bench_hr
 
 # False no-signal alarms over 100 simulated nights of a sleeper who stays in contact, with the
-# worst realistic signals; the firmware before issue #15 and now (about 10 min on 2 cores).
+# worst realistic signals; the firmware before issue #15 and now (4-13 min each on 2 cores).
 bench-hr-nights: venv
 	$(BIN)/python -m simulator.hrnights --nights 100 --jobs 2 --out bench/hr_nights.json
 
