@@ -17,7 +17,7 @@ EMPTY_SITE := $(EMPTY_VENV)/lib/site-packages
 
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 
-.PHONY: venv lint typecheck test sim bench bench-hr bench-link soak clean
+.PHONY: venv lint typecheck test sim bench bench-hr bench-hr-nights bench-link soak clean
 
 venv: $(VENV_STAMP) $(TYPINGS_STAMP) $(EMPTY_SITE)
 
@@ -74,6 +74,11 @@ $(BENCH_STAMP): pyproject.toml | $(VENV_STAMP)
 
 bench-hr: venv $(BENCH_STAMP)
 	$(BIN)/python -m simulator.bench_hr
+
+# False no-signal alarms over 100 simulated nights of a sleeper who stays in contact, with the
+# worst realistic signals; the firmware before issue #15 and now (4-13 min each on 2 cores).
+bench-hr-nights: venv
+	$(BIN)/python -m simulator.hrnights --nights 100 --jobs 2 --out bench/hr_nights.json
 
 # Serial-link round trips through `pod-sim serve` in real time (writes bench/link.json).
 bench-link: venv

@@ -177,10 +177,11 @@ def pool(scores: list[dict], cpu_s: float, signal_s: float) -> dict:
 
 # ---------------------------------------------------------------- estimators
 
-def ours(case: Case) -> list[dict]:
-    """The firmware's pod.hr, fed exactly as `pod-sim hr` feeds it."""
+def ours(case: Case, fw_dir=None) -> list[dict]:
+    """The firmware's pod.hr, fed exactly as `pod-sim hr` feeds it (fw_dir: another firmware
+    tree's, for the "before" column)."""
     from simulator.hrcsv import estimate
-    return estimate(list(zip(case.t_ms.tolist(), case.ir.tolist())))
+    return estimate(list(zip(case.t_ms.tolist(), case.ir.tolist(), case.red.tolist())), fw_dir)
 
 
 def sliding(fn, case: Case, window_s: float = 10.0, min_s: float = 4.0) -> list[dict]:
@@ -320,6 +321,74 @@ def add_motion(c: Case, seed: int, every_s: int = 45, dur_s: int = 4) -> Case:
     return c
 
 
+def add_motion_bouts(c: Case, seed: int, every_s: int = 30, dur_s=(4, 8)) -> Case:
+    """Movement in bouts of dur_s[0]..dur_s[1] s about every every_s s: a 1-3 Hz sway of 3 to 8
+    times the pulse, and the baseline shifted by up to 8 % (a hand pressing or turning)."""
+    r = _rng(seed)
+    amp = float(np.ptp(c.ir[: 5 * FS])) or 1000.0
+    start = every_s // 2
+    while start < int(c.seconds) - dur_s[1]:
+        d = float(r.uniform(dur_s[0], dur_s[1]))
+        a = int(start * FS)
+        b = a + int(d * FS)
+        f = r.uniform(1.0, 3.0)
+        k = np.arange(b - a) / FS
+        sway = r.uniform(3, 8) * amp * np.sin(2 * np.pi * f * k + r.uniform(0, 6.28))
+        shift = r.uniform(-0.08, 0.08) * c.ir[a] * np.minimum(1.0, k / 0.5)
+        c.ir[a:b] += sway + shift
+        c.red[a:b] += 0.8 * (sway + shift)
+        c.moving[a:b] = True
+        start += int(r.uniform(0.7, 1.3) * every_s)
+    return c
+
+
+def add_posture(c: Case, seed: int, every_s: int = 60, ramp_s: int = 20,
+                frac: float = 0.3) -> Case:
+    """Slow posture changes: the light path changes and the whole signal (DC and pulse alike)
+    drifts by frac over ramp_s seconds, down then back up, every every_s seconds."""
+    r = _rng(seed)
+    gain = np.ones(len(c.ir))
+    level = 1.0
+    sign = -1.0
+    for start in range(every_s // 3, int(c.seconds) - ramp_s, every_s):
+        a = start * FS
+        b = a + ramp_s * FS
+        new = level * (1 + sign * frac * r.uniform(0.9, 1.1))
+        gain[a:b] = level + (new - level) * (np.arange(b - a) / (b - a))
+        gain[b:] = new
+        level = new
+        sign = -sign
+    c.ir = c.ir * gain
+    c.red = c.red * gain
+    return c
+
+
+def add_glitch_bursts(c: Case, seed: int, every_s: float = 6.0, n=(3, 10)) -> Case:
+    """I2C errors in bursts: n[0]..n[1] samples in a row, about every every_s s, each burst read
+    as zeros, as full scale (0x3FFFF, the bus held high) or as garbage (a frame read out of
+    step), in both channels."""
+    r = _rng(seed)
+    t = int(every_s * FS * r.uniform(0.2, 1.0))
+    while t < len(c.ir) - n[1]:
+        k = int(r.integers(n[0], n[1] + 1))
+        kind = r.integers(0, 3)
+        for ch in (c.ir, c.red):
+            if kind == 0:
+                ch[t:t + k] = 0
+            elif kind == 1:
+                ch[t:t + k] = FULL_SCALE
+            else:
+                ch[t:t + k] = r.integers(0, FULL_SCALE, k)
+        t += int(every_s * FS * r.uniform(0.3, 1.7))
+    return c
+
+
+def _weak(s: Sleeper) -> None:
+    s.hrv = 0.03
+    s.rsa = 0.04
+    s.set_perfusion(0.0833)  # 75 counts on a 150,000-count DC: 0.05 %
+
+
 def add_glitches(c: Case, seed: int, frac: float = 0.01) -> Case:
     """I2C glitches: a sample read as 0 or as full scale (0x3FFFF)."""
     r = _rng(seed)
@@ -329,8 +398,11 @@ def add_glitches(c: Case, seed: int, frac: float = 0.01) -> Case:
 
 
 def add_finger_off(c: Case, seed: int, spans: list[tuple[int, int, str]]) -> Case:
-    """No contact from a to b seconds: "air" (the LED sees nothing: ~1000 counts) or "sheet"
-    (a bed sheet a few mm away: ~25000 counts, swaying with breathing and fidgeting)."""
+    """No contact from a to b seconds: "air" (the LED sees nothing: ~1000 counts), "sheet"
+    (a bed sheet a few mm away: ~25000 counts, swaying with breathing and fidgeting) or
+    "sheet:LEVEL" (a brighter sheet, as bright as skin: the same sway scaled to LEVEL counts).
+    The sheet's red follows its IR (0.8 of it, as skin's DC does): light scattered by cloth
+    changes alike at both wavelengths, where blood's pulse is weaker in red."""
     r = _rng(seed)
     for a_s, b_s, kind in spans:
         a = a_s * FS
@@ -341,6 +413,8 @@ def add_finger_off(c: Case, seed: int, spans: list[tuple[int, int, str]]) -> Cas
         else:
             x = (25000 + 600 * np.sin(2 * np.pi * 0.25 * k) + 250 * np.sin(2 * np.pi * 1.1 * k)
                  + np.cumsum(r.normal(0, 15, b - a)) + r.normal(0, 40, b - a))
+            if kind.startswith("sheet:"):
+                x = x * (int(kind[6:]) / 25000.0)
         c.ir[a:b] = x
         c.red[a:b] = 0.8 * x
         c.contact[a:b] = False
@@ -387,6 +461,9 @@ def build_cases(seconds: int = 300, with_nk: bool = True, seed: int = 0) -> list
              if k * every < seconds]
     cases.append(sleeper_case("steps-60-130", "sleeper model, abrupt steps 60<->130 bpm every "
                               "%d s" % every, seconds, 13 + z, 0.0, step_profile(rates, every), steps))
+    cases.append(sleeper_case("sleeper-weak", "sleeper model, pulse 0.05 % of DC (75 counts), "
+                              "variability and breathing in the rate", seconds, 15 + z, 60.0,
+                              setup=_weak))
     if not with_nk:
         return [finish(c) for c in cases]
     x, b = nk_pulse(seconds, 62, 21 + z)
@@ -414,6 +491,30 @@ def build_cases(seconds: int = 300, with_nk: bool = True, seed: int = 0) -> list
     x, b = nk_pulse(seconds, 66, 28 + z)
     cases.append(add_flicker(from_pulse("nk-lamp-flicker", "66 bpm, lamp flicker aliased to "
                                         "0.3 Hz and 20 Hz", x, b, 28 + z, dc=190000), 28 + z))
+    # The harder conditions of issue #15
+    x, b = nk_pulse(seconds, 68, 29 + z)
+    cases.append(add_glitch_bursts(from_pulse(
+        "nk-glitch-bursts", "68 bpm, I2C bursts of 3-10 bad samples (0, 0x3FFFF or garbage) "
+        "every ~6 s", x, b, 29 + z, dc=130000), 29 + z))
+    x, b = nk_pulse(seconds, 58, 30 + z)
+    cases.append(from_pulse("nk-perfusion-005", "58 bpm, pulse 0.05 % of DC (75 counts)", x, b,
+                            30 + z, amp_frac=0.0005))
+    x, b = nk_pulse(seconds, 64, 31 + z)
+    cases.append(add_motion_bouts(from_pulse(
+        "nk-move-bouts", "64 bpm, bouts of 4-8 s of movement (sway 3-8x the pulse, baseline "
+        "+-8 %) every ~30 s", x, b, 31 + z, dc=150000), 31 + z))
+    x, b = nk_pulse(seconds, 60, 32 + z)
+    cases.append(add_posture(from_pulse(
+        "nk-posture-drift", "60 bpm, DC (and pulse) drifting 30 % over 20 s, every 60 s", x, b,
+        32 + z, dc=160000), 32 + z))
+    x, b = nk_pulse(seconds, 65, 33 + z)
+    f = seconds // 15
+    cases.append(add_finger_off(from_pulse(
+        "nk-sheet-bright", "65 bpm; finger off over a bright sheet at 60k, 75k and 90k counts "
+        "swaying at 1.1 Hz", x, b, 33 + z, dc=140000), 33 + z,
+        [(2 * f, 5 * f, "sheet:60000"), (7 * f, 10 * f, "sheet:75000"),
+         (12 * f, seconds, "sheet:90000")]))
+    return [finish(c) for c in cases]
     return [finish(c) for c in cases]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 from typing import TextIO
 
 from simulator.sim import firmware_module
@@ -16,8 +17,8 @@ from simulator.sim import firmware_module
 ALARM_HOLD_MS = 60000  # the default program's hr_hold_s
 
 
-def read_csv(path: str) -> list[tuple[int, int]]:
-    """(t_ms, ir) of a t_ms,ir,red recording. ValueError, naming the line, for a file that is
+def read_csv(path: str) -> list[tuple[int, int, int]]:
+    """(t_ms, ir, red) of a t_ms,ir,red recording. ValueError, naming the line, for a file that is
     missing, has no header or no samples, a value that is not a whole number, or rows out of
     time order."""
     try:
@@ -30,22 +31,20 @@ def read_csv(path: str) -> list[tuple[int, int]]:
             header = next(rows, None)
             if header is None or [h.strip() for h in header[:3]] != ["t_ms", "ir", "red"]:
                 raise ValueError("%s must start with the header t_ms,ir,red" % path)
-            out: list[tuple[int, int]] = []
+            out: list[tuple[int, int, int]] = []
             for r in rows:
                 if not r:
                     continue
                 line = rows.line_num
                 try:
-                    t, ir = int(r[0]), int(r[1])
-                    if len(r) > 2:
-                        int(r[2])
+                    t, ir, red = int(r[0]), int(r[1]), int(r[2])
                 except (ValueError, IndexError):
                     raise ValueError("%s line %d: %r: t_ms, ir and red must be whole numbers" % (
                         path, line, ",".join(r))) from None
                 if out and t <= out[-1][0]:
                     raise ValueError("%s line %d: t_ms %d does not come after %d: rows must be "
                                      "in time order" % (path, line, t, out[-1][0]))
-                out.append((t, ir))
+                out.append((t, ir, red))
         except UnicodeDecodeError:
             raise ValueError("%s is not a text CSV file" % path) from None
     if len(out) < 2:
@@ -54,24 +53,31 @@ def read_csv(path: str) -> list[tuple[int, int]]:
     return out
 
 
-def estimate(data: list[tuple[int, int]]) -> list[dict]:
-    """The per-second contract over (t_ms, ir) samples, as `pod-sim hr` prints it."""
+def estimate(data: list[tuple[int, int, int]], fw_dir: Path | None = None) -> list[dict]:
+    """The per-second contract over (t_ms, ir, red) samples, as `pod-sim hr` prints it.
+
+    fw_dir: another firmware tree to take pod.hr from (the benchmark's "before" column); an
+    estimator from before the red channel was used is fed the IR samples only."""
     if len(data) < 2:
         return []
-    hr = firmware_module("pod.hr")
+    hr = firmware_module("pod.hr", fw_dir) if fw_dir is not None else firmware_module("pod.hr")
     span = data[-1][0] - data[0][0]
     fs = max(1, round((len(data) - 1) * 1000 / span)) if span > 0 else 100
     est = hr.Estimator(fs)
+    two = est.add.__code__.co_argcount >= 3  # add(ir, red)
     out = []
     next_s = data[0][0] + 1000
-    for t, ir in data:
+    for t, ir, red in data:
         while t >= next_s:  # report each second from the samples before it only
             b = est.bpm10()
             out.append({"t_ms": next_s, "bpm": None if b < 0 else b / 10,
                         "contact": bool(est.contact),
                         "alarm": bool(est.contact) and est.bad_ms() >= ALARM_HOLD_MS})
             next_s += 1000
-        est.add(ir)
+        if two:
+            est.add(ir, red)
+        else:
+            est.add(ir)
     return out
 
 

@@ -125,7 +125,7 @@ def test_pod_sim_hr_contract(tmp_path, capsys):
     assert recs[-1]["contact"] and abs(recs[-1]["bpm"] - 68) < 3  # the sleeper's first rate
     # causal: a second's line does not change when later samples change
     from simulator.hrcsv import estimate
-    data = list(zip(c.t_ms.tolist(), c.ir.tolist()))
+    data = list(zip(c.t_ms.tolist(), c.ir.tolist(), c.red.tolist()))
     cut = estimate(data[:1500])
     assert cut == [r for r in estimate(data) if r["t_ms"] <= cut[-1]["t_ms"]]
 
@@ -140,13 +140,14 @@ def test_ours_does_not_report_a_rate_without_contact():
 def test_tiny_bench_run_end_to_end(tmp_path):
     cases = H.build_cases(30, with_nk=False)
     assert [c.name for c in cases] == ["sleeper-evening", "sleeper-rem", "sleeper-restless",
-                                       "steps-60-130"]
+                                       "steps-60-130", "sleeper-weak"]
     res = bench_hr.run(cases, {})
     p = res["pooled"]["pod.hr (ours)"]
     assert p["contact_seconds"] > 40 and p["mae_bpm"] is not None and p["mae_bpm"] < 3
     assert p["steps"] == 2  # 60->130 at 10 s, back at 20 s
     out = tmp_path / "r.json"
-    assert bench_hr.main(["--seconds", "20", "--no-refs", "--no-mpy", "--out", str(out)]) == 0
+    assert bench_hr.main(["--seconds", "20", "--no-refs", "--no-mpy", "--baseline", "none",
+                          "--out", str(out)]) == 0
     saved = json.loads(out.read_text())
     assert "pod.hr (ours)" in saved["pooled"] and saved["ours_meets_targets"]
 
@@ -177,21 +178,22 @@ def test_a_recording_feeds_the_register_model_and_the_real_driver(tmp_path):
         b.advance_us(400000)
         n = dev.read()
         got += n
-        est.feed(dev.ir, n)
+        est.feed(dev.ir, dev.red, n)
         assert all(abs(dev.ir[i] - 150000) < 3000 for i in range(n))
     assert abs(got - 88 * 400 * drv.RATE_HZ // 1000) <= 1 and dev.overflows == 0
     true = H.truth_at(c.beats_ms, 35000)
     assert true is not None and abs(est.bpm10() / 10 - true) <= 2
     b.advance_us(10 * 1000000)  # past the end of the recording: nothing on the sensor
-    est.feed(dev.ir, dev.read())
+    est.feed(dev.ir, dev.red, dev.read())
     assert not est.contact and est.bpm10() == -1
 
 
 def test_contract_alarm_is_the_unsafe_rate_held_for_a_minute():
     from simulator.hrcsv import estimate
     slow = H.finish(H.sleeper_case("slow", "", 80, 6, profile=H.step_profile([34.0], 1000)))
-    recs = estimate(list(zip(slow.t_ms.tolist(), slow.ir.tolist())))
+    recs = estimate(list(zip(slow.t_ms.tolist(), slow.ir.tolist(), slow.red.tolist())))
     first = next(r["t_ms"] for r in recs if r["alarm"])
     assert 58000 <= first <= 63000 and all(r["alarm"] for r in recs if r["t_ms"] >= first)
     ok = H.finish(H.sleeper_case("ok", "", 80, 6))
-    assert not any(r["alarm"] for r in estimate(list(zip(ok.t_ms.tolist(), ok.ir.tolist()))))
+    assert not any(r["alarm"] for r in estimate(list(zip(ok.t_ms.tolist(), ok.ir.tolist(),
+                                                           ok.red.tolist()))))

@@ -253,5 +253,6 @@ def test_estimator_calls_a_pulse_below_30_bpm_too_slow(fw):
     e = fw.hr.Estimator(25)
     e.set_band(40, 130)
     for i in range(25 * 40):
-        e.add(s.sample(i * 40)[1])
+        red, ir = s.sample(i * 40)
+        e.add(ir, red)
     assert e.oob == 1 and e.bad_ms() > 30000 and e.bpm10() == -1

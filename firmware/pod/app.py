@@ -55,7 +55,7 @@ class Heart:
             try:
                 n = self.dev.read()
                 if n:
-                    self.est.feed(self.dev.ir, n)
+                    self.est.feed(self.dev.ir, self.dev.red, n)
                     inp.hr_bad = self.est.oob
                     inp.hr_bad_ms = self.est.bad_ms()
             except OSError:

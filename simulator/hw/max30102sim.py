@@ -26,7 +26,16 @@ class MAX30102Sim:
         self.source = source      # .block(t0_us, per_us, n) -> (reds, irs)
         self.temp_c16 = temp_c16
         self.samples = 0
+        self._glitch_n = 0        # samples left of a burst of bus errors (see glitch())
+        self._glitch_kind = 0
+        self._lcg = 12345
         self._reset()
+
+    def glitch(self, n, kind):
+        """The next n samples read wrong, as a disturbed bus delivers them: kind 0 all zeros,
+        1 all ones (0x3FFFF: SDA held high), 2 garbage (a frame read out of step)."""
+        self._glitch_n = n
+        self._glitch_kind = kind
 
     def _reset(self):
         self.regs = bytearray(256)
@@ -79,6 +88,16 @@ class MAX30102Sim:
                 self.count -= 1
             red = reds[i]
             ir = irs[i]
+            if self._glitch_n:
+                self._glitch_n -= 1
+                if self._glitch_kind == 0:
+                    red = ir = 0
+                elif self._glitch_kind == 1:
+                    red = ir = 0x3FFFF
+                else:
+                    self._lcg = (self._lcg * 1103515245 + 12345) & 0x7FFFFFFF
+                    red = self._lcg & 0x3FFFF
+                    ir = (self._lcg >> 12) & 0x3FFFF
             if red < 0 or red > 0x3FFFF:
                 red = 0 if red < 0 else 0x3FFFF
             if ir < 0 or ir > 0x3FFFF:

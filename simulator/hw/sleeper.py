@@ -70,6 +70,11 @@ class Sleeper:
         self.move_until = 0   # moving on the sensor until this time (ms): a sway and a shift
         self.move_amp = 4000  # counts, of that sway
         self.saturated = False  # bright light floods the photodiode: full-scale readings
+        self.gain = 1000      # permille: a posture change alters the light path (DC and pulse)
+        self._g0 = 1000       # ...ramping from _g0 at _gt0 to _g1 at _gt1 (ms)
+        self._g1 = 1000
+        self._gt0 = 0
+        self._gt1 = 0
         self._beat_k = 1.0
         self._amp0 = self.amp
         self._tables()
@@ -83,8 +88,17 @@ class Sleeper:
         """The sleeper moves on the sensor for `seconds` from t_ms."""
         self.move_until = t_ms + int(seconds * 1000)
 
+    def posture(self, t_ms, seconds, frac):
+        """A slow posture change from t_ms: the light reaching the sensor (its DC and the
+        pulse alike) changes by frac (e.g. -0.3) over `seconds`, and stays so."""
+        self._g0 = self.gain
+        self._g1 = max(1, int(self.gain * (1 + frac)))
+        self._gt0 = t_ms
+        self._gt1 = t_ms + int(seconds * 1000)
+
     def _extras(self):
-        return self.hrv or self.rsa or self.move_until > self.t_ms or self.saturated
+        return self.hrv or self.rsa or self.move_until > self.t_ms or self.saturated or \
+            self.gain != 1000 or self._g1 != self.gain
 
     def _tables(self):
         """Recompute the per-sample lookups after changing dc_*, amp or resp."""
@@ -128,6 +142,15 @@ class Sleeper:
         r = (t_ms >> 6) & 63
         red = self._resp_red[r] - self._pulse_red[k] + n2
         ir = self._resp_ir[r] - self._pulse_ir[k] + n1
+        if self._g1 != self.gain and t_ms >= self._gt0:  # a posture change under way
+            if t_ms >= self._gt1:
+                self.gain = self._g1
+            else:
+                self.gain = self._g0 + (self._g1 - self._g0) * (t_ms - self._gt0) // (
+                    self._gt1 - self._gt0)
+        if self.gain != 1000:
+            red = red * self.gain // 1000
+            ir = ir * self.gain // 1000
         if t_ms < self.move_until:  # a 2 Hz sway (in the heart-rate band) and a shifted baseline
             m = int(self.move_amp * _RESP[(t_ms >> 3) & 63]) + self.move_amp // 2
             red += m

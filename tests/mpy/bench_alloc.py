@@ -52,7 +52,7 @@ def estimator_per_sample(n=5000):
     from pod import hr
     q = podfix.QuietSensor(66)
     est = hr.Estimator(25)
-    est.add(q._ir(0))
+    est.add(q._ir(0), q._red(0))
     gc.collect()
     gc.disable()
     try:
@@ -60,7 +60,7 @@ def estimator_per_sample(n=5000):
         t = 0
         for _ in range(n):
             t += 40
-            est.add(q._ir(t))
+            est.add(q._ir(t), q._red(t))
         d = gc.mem_alloc() - m0
     finally:
         gc.enable()

@@ -1,6 +1,6 @@
 # The heart-rate estimator's cost on MicroPython, for `make bench-hr` (not a test: no test_ name).
 #
-#   micropython -X heapsize=256K tests/mpy/bench_hr_mpy.py [--fw DIR]
+#   micropython -X heapsize=512K tests/mpy/bench_hr_mpy.py [--fw DIR]
 #
 # Prints one JSON line: bytes allocated per sample (collector off, gc.mem_alloc before and
 # after) and CPU microseconds per second of signal, for the pod's path (25 Hz FIFO samples fed
@@ -25,19 +25,23 @@ SECONDS = 120
 
 
 def signal(fs):
+    gc.collect()  # the last run's arrays
     s = Sleeper(3)
     per = 1000 // fs
     a = array("i", [0] * (SECONDS * fs))
+    r = array("i", [0] * (SECONDS * fs))
     t = 0
     for i in range(len(a)):
         t += per
-        a[i] = s.sample(t)[1]
-    return a
+        r[i], a[i] = s.sample(t)
+    return a, r
 
 
-def run(a, fs, block):
+def run(ar, fs, block):
+    a, r = ar
     est = hr.Estimator(fs)
     buf = array("i", [0] * 32)
+    buf_r = array("i", [0] * 32)
     n = len(a)
     gc.collect()
     gc.disable()
@@ -49,10 +53,11 @@ def run(a, fs, block):
             k = block if n - i >= block else n - i
             for j in range(k):
                 buf[j] = a[i + j]
-            est.feed(buf, k)
+                buf_r[j] = r[i + j]
+            est.feed(buf, buf_r, k)
         else:
             k = 1
-            est.add(a[i])
+            est.add(a[i], r[i])
         i += k
         if i % fs < k:
             est.bpm10()

@@ -50,6 +50,7 @@ class QuietSensor:
         self.regs = bytearray(256)
         self.regs[_PART_ID] = 0x15
         self.fifo = [0] * 32      # IR counts
+        self.fifo_r = [0] * 32    # red counts
         self.wr = 0
         self.rd = 0
         self.count = 0
@@ -64,6 +65,11 @@ class QuietSensor:
         k = (t_ms * self.bpm * 64 // 60000) & 63
         return 150000 - 900 * self.wave[k] // 1000
 
+    def _red(self, t_ms):
+        """The red channel: the same pulse, relatively weaker than in IR, as in skin."""
+        k = (t_ms * self.bpm * 64 // 60000) & 63
+        return 120000 - 540 * self.wave[k] // 1000
+
     def _catch_up(self):
         now = simstate.current.us
         if self.t_next < 0 or (self.regs[_MODE_CONFIG] & 7) != 3:
@@ -77,6 +83,7 @@ class QuietSensor:
                 self.rd = (self.rd + 1) & 31
                 self.count -= 1
             self.fifo[self.wr] = self._ir(self.t_next // 1000)
+            self.fifo_r[self.wr] = self._red(self.t_next // 1000)
             self.wr = (self.wr + 1) & 31
             self.count += 1
             self.samples += 1
@@ -93,10 +100,10 @@ class QuietSensor:
         if reg == _FIFO_DATA and n % 6 == 0 and n // 6 <= 32:
             k = n // 6
             out = self._data
-            red = 120000
             j = 0
             for _ in range(k):
                 ir = self.fifo[self.rd] if self.count else 0
+                red = self.fifo_r[self.rd] if self.count else 0
                 out[j] = red >> 16
                 out[j + 1] = (red >> 8) & 0xFF
                 out[j + 2] = red & 0xFF

@@ -162,14 +162,14 @@ def test_estimator_feed_allocates_nothing():
     buf = array("i", [0] * 32)
     for i in range(32):
         buf[i] = q._ir(i * 40)
-    est.add(buf[0])
+    est.add(buf[0], q._red(0))
     gc.collect()
     micropython.heap_lock()
     try:
         t = 0
         for _ in range(100):
             for _i in range(32):
-                est.add(q._ir(t))
+                est.add(q._ir(t), q._red(t))
                 t += 40
             est.bpm10()
     finally:

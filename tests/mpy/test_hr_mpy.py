@@ -1,4 +1,5 @@
-# pod.hr on MicroPython, fed the simulated sleeper's optical signal at the sensor's 25 Hz.
+# pod.hr on MicroPython, fed the simulated sleeper's optical signal (IR and red) at the
+# sensor's 25 Hz.
 from array import array
 
 from sleeper import Sleeper
@@ -13,7 +14,8 @@ def _run(est, sleeper, t0_ms, seconds):
     t = t0_ms
     for _ in range(seconds * FS):
         t += PERIOD_MS
-        est.add(sleeper.sample(t)[1])
+        red, ir = sleeper.sample(t)
+        est.add(ir, red)
     return t
 
 
@@ -56,12 +58,12 @@ def test_glitches_are_held_not_fed():
     t = 0
     for i in range(25 * FS):
         t += PERIOD_MS
-        ir = s.sample(t)[1]
+        red, ir = s.sample(t)
         if i % 50 == 7:
-            ir = 0          # an I2C glitch
+            ir = red = 0    # an I2C glitch
         elif i % 50 == 31:
             ir = 0x3FFFF    # saturated
-        est.add(ir)
+        est.add(ir, red)
     got = est.bpm10()
     assert abs(got - int(s.true_hr(t) * 10 + 0.5)) <= 30, got
 
@@ -74,15 +76,17 @@ def test_feeding_blocks_matches_single_samples():
         return
     s = Sleeper(7)
     buf = array("i", [0] * 32)
+    buf_r = array("i", [0] * 32)
     t = 0
     for _ in range(60):
         n = 10
         for i in range(n):
             t += PERIOD_MS
-            ir = s.sample(t)[1]
+            red, ir = s.sample(t)
             buf[i] = ir
-            a.add(ir)
-        b.feed(buf, n)
+            buf_r[i] = red
+            a.add(ir, red)
+        b.feed(buf, buf_r, n)
         assert a.bpm10() == b.bpm10()
     assert a.bpm10() > 0
 
@@ -95,7 +99,8 @@ def test_a_100_hz_recording_gives_the_same_rate():
         t = 0
         for _ in range(20 * 100):
             t += 10
-            est.add(s.sample(t)[1])
+            red, ir = s.sample(t)
+            est.add(ir, red)
         got = est.bpm10()
         assert abs(got - int(s.true_hr(t) * 10 + 0.5)) <= 30, (seed, got)
 
@@ -110,11 +115,32 @@ def test_movement_is_not_read_as_a_fast_heart():
     sway = (0, 2800, 3600, 1100, -2300, -3800, -2300, 1100)  # 3.125 Hz at 25 Hz
     for k in range(40 * FS):
         t += PERIOD_MS
-        ir = s.sample(t)[1]
-        if k < 4 * FS:
+        red, ir = s.sample(t)
+        if k < 4 * FS:  # the sway moves both channels' light alike
             ir += sway[k & 7]
-        est.add(ir)
+            red += sway[k & 7] * 4 // 5
+        est.add(ir, red)
         if k % FS == 0:
             got = est.bpm10()
             assert got == -1 or abs(got - true10) <= 50, (k // FS, got, true10)
     assert abs(est.bpm10() - true10) <= 30
+
+
+def test_contact_needs_the_red_pulse_to_agree():
+    # the same IR pulse, with red that has no pulse (flat), or that moves exactly as the IR
+    # does (light scattered by a sheet, not absorbed by blood): no contact, no rate
+    for mode in ("flat", "same"):
+        s = Sleeper(11)
+        est = hr.Estimator(FS)
+        t = 0
+        for _ in range(30 * FS):
+            t += PERIOD_MS
+            red, ir = s.sample(t)
+            red = 120000 + (ir & 15) if mode == "flat" else ir * 4 // 5
+            est.add(ir, red)
+        assert est.bpm10() == -1, mode
+        assert not est.contact, mode
+    s = Sleeper(11)
+    est = hr.Estimator(FS)
+    _run(est, s, 0, 30)
+    assert est.bpm10() > 0 and est.contact
