@@ -97,7 +97,6 @@ class App:
         self.wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
         now = time.ticks_ms()
         self.t_boot = now
-        self.reset_cause = RESET_NAMES.get(machine.reset_cause(), "unknown")
         # the files first: their big temporary modules come and go before the long-lived
         # objects are made, which then fill the heap from below and leave one free run
         settings, plan, self.prog, probs = loaded or load_files()
@@ -302,7 +301,8 @@ class App:
                   head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
                   REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
                   bpm, "true" if self.inp.contact else "false", h.est.quality,
-                  "ok" if h.ok else "fail", self.reset_cause, gc.mem_free()))
+                  "ok" if h.ok else "fail", RESET_NAMES.get(machine.reset_cause(), "unknown"),
+                  gc.mem_free()))
 
 
 def main(loaded=None):

@@ -2,7 +2,8 @@
 # (list/read) and config (get/set), as agreed for the link protocol (README "Storage").
 # pod.link imports this for one request and it unloads itself, and the code it used, again:
 # program commands in pod.lfup, commit in pod.lfcommit (whose heavy step the App runs on the
-# next tick), logs and config in pod.lfops: a request never has more than it needs in the heap.
+# next tick), logs in pod.linklogs and config in pod.linkconfig: a request never has more
+# than it needs in the heap.
 import binascii
 import json
 
@@ -38,11 +39,13 @@ def read(rid, name, req, end=1 << 24):
     off = num(req, "off", 0, end)
     n = min(num(req, "n", 0, READ_MAX), end - off)
     while True:
-        try:
+        try:  # each copy let go as soon as the next is made: few and small blocks at once
             with open(name, "rb") as f:
                 f.seek(off)
                 data = f.read(n)
-            ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(data).decode().strip()))
+            data = binascii.b2a_base64(data, newline=False)
+            data = data.decode()
+            print('{"id":%s,"ok":true,"off":%d,"data":"%s"}' % (rid, off, data))
             return
         except MemoryError:
             if n <= _READ_MIN:
@@ -54,9 +57,13 @@ def read(rid, name, req, end=1 << 24):
 def handle(link, rid, req):
     """Answer one program/logs/config request (a dict). Never raises: a failure is a reply."""
     try:
-        if req.get("cmd") != "program":
-            from pod import lfops
-            lfops.handle(link, rid, req)
+        cmd = req.get("cmd")
+        if cmd == "logs":
+            from pod import linklogs
+            linklogs.handle(rid, req)
+        elif cmd != "program":
+            from pod import linkconfig
+            linkconfig.handle(link, rid, req)
         elif req.get("op") == "commit":
             from pod import lfcommit
             lfcommit.commit(link, rid)
@@ -74,5 +81,5 @@ def handle(link, rid, req):
         except Exception:  # noqa: BLE001 - no heap even for the error reply: none is sent
             pass
     finally:
-        for m in ("lfup", "lfcommit", "lfops", "store", "program", "linkfiles"):
+        for m in ("lfup", "lfcommit", "linklogs", "linkconfig", "store", "program", "linkfiles"):
             forget("pod." + m)
