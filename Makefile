@@ -79,14 +79,14 @@ bench-hr: venv $(BENCH_STAMP)
 bench-link: venv
 	$(BIN)/python -m host_tools.bench_link
 
+# The deep property soak on every core (pytest-xdist, one share of the examples per core), its
+# margins and coverage merged into build/soak-report.md and .json (simulator/soakreport.py).
+# Failures are kept in hypothesis's example database and replayed by `make test`.
 soak: venv
-	@mkdir -p build; rm -f build/soak-stats.txt; start=$$(date +%s); \
-	HYPOTHESIS_PROFILE=deep POD_SOAK_STATS=build/soak-stats.txt \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_property_failsafe.py; rc=$$?; \
-	end=$$(date +%s); \
-	$(BIN)/python -c "import sys; ms=[int(x) for x in open('build/soak-stats.txt')]; w=max(1,$$end-$$start); \
-	print('soak: %d examples (simulated nights), %.0f simulated hours, %d s wall, %.2f examples/s' \
-	% (len(ms), sum(ms)/3.6e6, w, len(ms)/w))"; exit $$rc
+	@mkdir -p build; rm -rf build/soak; n=$$(nproc); start=$$($(BIN)/python -c 'import time; print(time.time())'); \
+	HYPOTHESIS_PROFILE=deep POD_SOAK_DIR=build/soak POD_SOAK_SHARDS=$$n \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n $$n tests/test_property_failsafe.py; rc=$$?; \
+	$(BIN)/python -m simulator.soakreport build/soak --since $$start; exit $$rc
 
 clean:
 	rm -rf $(VENV) build night.png .pytest_cache .ruff_cache .hypothesis *.egg-info

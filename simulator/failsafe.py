@@ -5,6 +5,7 @@ sleeper always wakes. Property tests and the broken-variant tests drive pods thr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.faults import SENSOR_LOST
 from simulator.sim import BOOT_DELAY_MS, SESSION_STATES, SimPod, _first_on
@@ -29,6 +30,7 @@ class Obligation:
     due: int | None        # lit (and sounding) by then; None until it can be dated
     sound: bool = True
     kind: str = ""
+    trigger: str = ""      # its Safety-table row in simulator/soakreport.py, if not `kind`
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Monitor:
     _deferred: list[Deferred] = field(default_factory=list)  # hangs and crashes yet to strike
     _hangs_checked: int = 0       # pod.struck entries the watchdog check is done with
     _power_back: int = 0
+    # soak report (simulator/soakreport.py): told of each action, fault and settled deadline
+    observer: Any = None
 
     # -- what happens to the pod ---------------------------------------------------------------
     @property
@@ -83,6 +87,8 @@ class Monitor:
 
     def tap(self, hold_ms: int = 120) -> None:
         """Press the button (a tap, or held for hold_ms): lit within 250 ms, whatever the state."""
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "hold" if hold_ms >= 2000 else "tap")
         self.user.append(self.now)
         if self._down_from is None:  # a press while the firmware is down goes unseen
             self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
@@ -98,6 +104,8 @@ class Monitor:
 
     def fault(self, kind: str, arg: int = 0) -> None:
         t = self.now
+        if self.observer is not None:  # soak report
+            self.observer.action(self, kind, fault=True)
         if kind in ("hang", "crash") and self.pod.board.hung:
             # a hung board runs no code: nothing can hang again or raise (until a reset or a
             # power cut ends the hang, the watchdog's reset is what is due)
@@ -182,7 +190,8 @@ class Monitor:
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
         ob = None
         if kind not in SENSOR_LOST and due is not None:
-            ob = Obligation(kind, t, due, kind=kind)
+            ob = Obligation(kind, t, due, kind=kind,
+                            trigger="boot loop" if kind == "boot-crash" and (arg or 3) >= 3 else "")
             self.obligations.append(ob)
         if kind in ("hang", "crash") and wait:
             self._deferred.append(Deferred(kind, t, t + wait, ob))
@@ -194,6 +203,8 @@ class Monitor:
         any half line left by garbage). `wake` must light the pod within 250 ms; `ack` is an
         acknowledgement; `start` and `stop` are a person's choices."""
         t = self.now
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "serial " + cmd)
         self.user.append(t)
         if cmd == "ack":
             self.acks.append(t)
@@ -280,10 +291,13 @@ class Monitor:
             if lit is None or lit > o.due:
                 self._fail("%s at %d ms: not lit by %d ms (lit %s)" % (o.why, o.t, o.due, lit))
             woken = any(o.t <= u <= o.due for u in self.user)
+            snd = None
             if o.sound and not woken:
                 snd = _first_on(self.pod._sound_log, o.t)
                 if snd is None or snd > o.due:
                     self._fail("%s at %d ms: not sounding by %d ms" % (o.why, o.t, o.due))
+            if self.observer is not None:  # soak report: the margin of this deadline
+                self.observer.settled(self, o, lit, snd, o.sound and not woken)
         self.obligations = keep
 
     def _no_signal_due(self, o: Obligation) -> int | None:
