@@ -70,23 +70,27 @@ class MAX30102Sim:
         reds, irs = self.source.block(start, per, n)
         fred = self.red
         fir = self.ir
+        wr = self.wr
+        count = self.count
         for i in range(n):
-            if self.count == 32:
+            if count == 32:
                 self.ovf = min(31, self.ovf + 1)
                 if not roll:
                     continue
                 self.rd = (self.rd + 1) & 31
-                self.count -= 1
+                count -= 1
             red = reds[i]
             ir = irs[i]
-            if red < 0 or red > 0x3FFFF:
+            if not 0 <= red <= 0x3FFFF:
                 red = 0 if red < 0 else 0x3FFFF
-            if ir < 0 or ir > 0x3FFFF:
+            if not 0 <= ir <= 0x3FFFF:
                 ir = 0 if ir < 0 else 0x3FFFF
-            fred[self.wr] = red
-            fir[self.wr] = ir
-            self.wr = (self.wr + 1) & 31
-            self.count += 1
+            fred[wr] = red
+            fir[wr] = ir
+            wr = (wr + 1) & 31
+            count += 1
+        self.wr = wr
+        self.count = count
         self.samples += n
 
     def read(self, reg, n):
@@ -102,14 +106,31 @@ class MAX30102Sim:
                 reg = (reg + 1) & 0xFF
         return out
 
+    def read_into(self, reg, buf):
+        """read(reg, len(buf)) into buf (the I2C bus's readfrom_mem_into), without a copy."""
+        n = len(buf)
+        self._catch_up()
+        if reg == _FIFO_DATA and self._byte == 0 and n % 6 == 0 and n // 6 <= self.count:
+            self._pop_into(n // 6, buf)
+            return
+        data = self.read(reg, n)
+        for i in range(n):
+            buf[i] = data[i]
+
     def _pop(self, k):
         """k whole samples, as the 6-byte records the FIFO_DATA register streams."""
         out = bytearray(6 * k)
+        self._pop_into(k, out)
+        return out
+
+    def _pop_into(self, k, out):
         rd = self.rd
+        fred = self.red
+        fir = self.ir
         j = 0
         for _ in range(k):
-            r = self.red[rd]
-            i = self.ir[rd]
+            r = fred[rd]
+            i = fir[rd]
             out[j] = r >> 16
             out[j + 1] = (r >> 8) & 0xFF
             out[j + 2] = r & 0xFF
@@ -122,7 +143,6 @@ class MAX30102Sim:
         self.count -= k
         if k:
             self.ovf = 0
-        return out
 
     def _read1(self, reg):
         if reg == _FIFO_WR_PTR:
