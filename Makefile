@@ -85,7 +85,7 @@ bench-link: venv
 soak: venv
 	@mkdir -p build; rm -rf build/soak; n=$$(nproc); start=$$($(BIN)/python -c 'import time; print(time.time())'); \
 	HYPOTHESIS_PROFILE=deep POD_SOAK_DIR=build/soak POD_SOAK_SHARDS=$$n \
-		$(BIN)/python -m pytest -q -p no:cacheprovider -n $$n tests/test_property_failsafe.py; rc=$$?; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n $$n -k test_soak_shard tests/test_property_failsafe.py; rc=$$?; \
 	$(BIN)/python -m simulator.soakreport build/soak --since $$start; exit $$rc
 
 clean:

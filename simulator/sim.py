@@ -171,10 +171,25 @@ class SimPod:
         strip, white, _, _ = self.outputs()
         if white < self.white_min or not strip:
             return False
+        return self._strip_lit(strip)
+
+    def _strip_lit(self, strip: bytes) -> bool:
+        """Every pixel at or above the wake level. The strip's bytes are a new object at each
+        write, so the answer is kept until the next one (a siren's many PWM changes, or a
+        sound's, would otherwise scan the strip each time)."""
+        c = self._strip_seen
+        if c[0] is strip and c[1] == self.strip_min:
+            return c[2]
+        ok = True
+        m = self.strip_min
         for i in range(0, len(strip), 3):
-            if max(strip[i], strip[i + 1], strip[i + 2]) < self.strip_min:
-                return False
-        return True
+            if max(strip[i], strip[i + 1], strip[i + 2]) < m:
+                ok = False
+                break
+        self._strip_seen = (strip, m, ok)
+        return ok
+
+    _strip_seen: tuple = (None, -1, False)
 
     def sounding(self) -> bool:
         _, _, freq, duty = self.outputs()
@@ -182,14 +197,15 @@ class SimPod:
 
     def _output(self) -> None:
         t = self.now_ms
-        lit = self.lit()
+        strip, white, freq, duty = self.outputs()
+        lit = white >= self.white_min and bool(strip) and self._strip_lit(strip)
         if lit and self._lit_since is None:
             self._lit_since = t
             self._lit_log.append((t, True))
         elif not lit and self._lit_since is not None:
             self._lit_since = None
             self._lit_log.append((t, False))
-        snd = self.sounding()
+        snd = freq > 0 and duty > 0
         if snd and self._sound_since is None:
             self._sound_since = t
             self._sound_log.append((t, True))
