@@ -113,6 +113,11 @@ class MAX30102Sim:
         if reg == _FIFO_DATA and self._byte == 0 and n % 6 == 0 and n // 6 <= self.count:
             self._pop_into(n // 6, buf)
             return
+        if reg == _FIFO_WR_PTR and n == 3:  # the driver's pointer read, before each burst
+            buf[0] = self.wr
+            buf[1] = self.ovf
+            buf[2] = self.rd
+            return
         data = self.read(reg, n)
         for i in range(n):
             buf[i] = data[i]
