@@ -84,15 +84,15 @@ bench-hr-nights: venv
 bench-link: venv
 	$(BIN)/python -m host_tools.bench_link
 
+# The deep property soak on every core (pytest-xdist, one share of the examples per core), its
+# margins and coverage merged into build/soak-report.md and .json (simulator/soakreport.py).
+# Failures are kept in hypothesis's example database and replayed by `make test`.
 soak: venv
-	@mkdir -p build; rm -f build/soak-stats.txt; start=$$(date +%s); \
-	HYPOTHESIS_PROFILE=deep POD_SOAK_STATS=build/soak-stats.txt \
-		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_property_failsafe.py \
-		tests/test_household_property.py; rc=$$?; \
-	end=$$(date +%s); \
-	$(BIN)/python -c "import sys; ms=[int(x) for x in open('build/soak-stats.txt')]; w=max(1,$$end-$$start); \
-	print('soak: %d examples (simulated nights), %.0f simulated hours, %d s wall, %.2f examples/s' \
-	% (len(ms), sum(ms)/3.6e6, w, len(ms)/w))"; exit $$rc
+	@mkdir -p build; rm -rf build/soak; n=$$(nproc); start=$$($(BIN)/python -c 'import time; print(time.time())'); \
+	HYPOTHESIS_PROFILE=deep POD_SOAK_DIR=build/soak POD_SOAK_SHARDS=$$n \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n $$n -k test_soak_shard tests/test_property_failsafe.py; rc=$$?; \
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_household_property.py || rc=1; \
+	$(BIN)/python -m simulator.soakreport build/soak --since $$start || rc=1; exit $$rc
 
 clean:
 	rm -rf $(VENV) build night.png .pytest_cache .ruff_cache .hypothesis *.egg-info

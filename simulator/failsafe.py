@@ -5,6 +5,7 @@ sleeper always wakes. Property tests and the broken-variant tests drive pods thr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.faults import SENSOR_LOST
 from simulator.sim import BOOT_DELAY_MS, SESSION_STATES, SimPod, _first_on
@@ -33,6 +34,7 @@ class Obligation:
     due: int | None        # lit (and sounding) by then; None until it can be dated
     sound: bool = True
     kind: str = ""
+    trigger: str = ""      # its Safety-table row in simulator/soakreport.py, if not `kind`
 
 
 @dataclass
@@ -75,6 +77,9 @@ class Monitor:
     _call_t: int | None = None
     _morning: int | None = None   # when this night's morning wake is due at the latest
     _stops: list[int] = field(default_factory=list)  # host `stop` requests
+    clock_sets: list[int] = field(default_factory=list)  # when a host set the pod's clock
+    # soak report (simulator/soakreport.py): told of each action, fault and settled deadline
+    observer: Any = None
 
     # -- what happens to the pod ---------------------------------------------------------------
     @property
@@ -94,6 +99,8 @@ class Monitor:
 
     def tap(self, hold_ms: int = 120) -> None:
         """Press the button (a tap, or held for hold_ms): lit within 250 ms, whatever the state."""
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "hold" if hold_ms >= 2000 else "tap")
         self.user.append(self.now)
         if self._down_from is None:  # a press while the firmware is down goes unseen
             self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
@@ -109,6 +116,8 @@ class Monitor:
 
     def fault(self, kind: str, arg: int = 0) -> None:
         t = self.now
+        if self.observer is not None:  # soak report
+            self.observer.action(self, kind, fault=True)
         if kind in ("hang", "crash") and self.pod.board.hung:
             # a hung board runs no code: nothing can hang again or raise (until a reset or a
             # power cut ends the hang, the watchdog's reset is what is due)
@@ -199,7 +208,8 @@ class Monitor:
             self.obligations.append(Obligation("no signal (%s)" % kind, t, None, kind=kind))
         ob = None
         if kind not in SENSOR_LOST and due is not None:
-            ob = Obligation(kind, t, due, kind=kind)
+            ob = Obligation(kind, t, due, kind=kind,
+                            trigger="boot loop" if kind == "boot-crash" and (arg or 3) >= 3 else "")
             self.obligations.append(ob)
         if kind in ("hang", "crash") and wait:
             self._deferred.append(Deferred(kind, t, t + wait, ob))
@@ -211,6 +221,8 @@ class Monitor:
         any half line left by garbage). `wake` must light the pod within 250 ms; `ack` is an
         acknowledgement; `start` and `stop` are a person's choices."""
         t = self.now
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "serial " + cmd)
         self.user.append(t)
         if cmd == "ack":
             self.acks.append(t)
@@ -226,6 +238,9 @@ class Monitor:
     def set_clock(self, clock_s: int) -> None:
         """A host sets the pod's clock (a sync, or daylight saving) to clock_s past midnight. A
         night under way keeps the wake it worked out when it started."""
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "serial time set")
+        self.clock_sets.append(self.now)
         d = [2026, 3, 29, clock_s // 3600, clock_s // 60 % 60, clock_s % 60]
         self.pod.send(b"\n")
         self.pod.send({"id": 9000 + len(self.user), "cmd": "time", "op": "set", "datetime": d})
@@ -309,6 +324,12 @@ class Monitor:
                            % (e.get("msg"), t))
             self._call_t = None
             return
+        if st == "ALARM" and self._call_t is not None and reason == "unanswered" \
+                and self.observer is not None:  # soak report: the escalation's margin
+            self.observer.latency("unanswered wake", t - self._call_t, self.answer_ms + 2000)
+        if (st == "AWAKE" and reason in MORNING and self._morning is not None
+                and self.observer is not None):  # soak report: the morning wake's lateness
+            self.observer.latency("morning wake", t - (self._morning - 2000), 2000)
         if st == "ALARM" and self._call_t is not None \
                 and t > self._call_t + self.answer_ms + 2000:
             self._fail("a wake calling since %d ms was neither answered nor escalated to ALARM "
@@ -373,10 +394,13 @@ class Monitor:
             if lit is None or lit > o.due:
                 self._fail("%s at %d ms: not lit by %d ms (lit %s)" % (o.why, o.t, o.due, lit))
             woken = any(o.t <= u <= o.due for u in self.user)
+            snd = None
             if o.sound and not woken:
                 snd = _first_on(self.pod._sound_log, o.t)
                 if snd is None or snd > o.due:
                     self._fail("%s at %d ms: not sounding by %d ms" % (o.why, o.t, o.due))
+            if self.observer is not None:  # soak report: the margin of this deadline
+                self.observer.settled(self, o, lit, snd, o.sound and not woken)
         self.obligations = keep
 
     def _no_signal_due(self, o: Obligation) -> int | None:

@@ -70,6 +70,9 @@ class _Console(io.TextIOBase):
         self.pending = ""
 
     def write(self, s: str) -> int:
+        if not self.pending and s.find("\n") == len(s) - 1:  # one whole line, as print() makes
+            self.board.on_console(s[:-1])
+            return len(s)
         self.pending += s
         while "\n" in self.pending:
             line, self.pending = self.pending.split("\n", 1)
@@ -258,6 +261,9 @@ class Sandbox:
         self.builtins["print"] = self._print
 
     def _print(self, *args, sep=" ", end="\n", file=None):
+        if file is None and len(args) == 1 and type(args[0]) is str:  # the firmware's lines
+            self.console.write(args[0] + end)
+            return
         (file or self.console).write(sep.join(str(a) for a in args) + end)
 
     def _print_exception(self, exc, file=None):

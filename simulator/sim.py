@@ -128,7 +128,9 @@ class SimPod:
         self.replies: list[dict] = []  # the firmware's serial replies (lines with an "id")
         self.keep_console = False
         self.state = "OFF"
-        self.last_tel: dict = {}
+        self._tel_line = ""   # the last telemetry line, parsed only when asked (last_tel)
+        self._tel: dict = {}
+        self._px: tuple = (None, (0, 0, 0), (0, 0, 0))  # (strip bytes, pixel 0, pixel 1)
         self.set_wake_level(800, light)
         self._lit_since: int | None = None
         self._sound_since: int | None = None
@@ -169,10 +171,25 @@ class SimPod:
         strip, white, _, _ = self.outputs()
         if white < self.white_min or not strip:
             return False
+        return self._strip_lit(strip)
+
+    def _strip_lit(self, strip: bytes) -> bool:
+        """Every pixel at or above the wake level. The strip's bytes are a new object at each
+        write, so the answer is kept until the next one (a siren's many PWM changes, or a
+        sound's, would otherwise scan the strip each time)."""
+        c = self._strip_seen
+        if c[0] is strip and c[1] == self.strip_min:
+            return c[2]
+        ok = True
+        m = self.strip_min
         for i in range(0, len(strip), 3):
-            if max(strip[i], strip[i + 1], strip[i + 2]) < self.strip_min:
-                return False
-        return True
+            if max(strip[i], strip[i + 1], strip[i + 2]) < m:
+                ok = False
+                break
+        self._strip_seen = (strip, m, ok)
+        return ok
+
+    _strip_seen: tuple = (None, -1, False)
 
     def sounding(self) -> bool:
         _, _, freq, duty = self.outputs()
@@ -180,14 +197,15 @@ class SimPod:
 
     def _output(self) -> None:
         t = self.now_ms
-        lit = self.lit()
+        strip, white, freq, duty = self.outputs()
+        lit = white >= self.white_min and bool(strip) and self._strip_lit(strip)
         if lit and self._lit_since is None:
             self._lit_since = t
             self._lit_log.append((t, True))
         elif not lit and self._lit_since is not None:
             self._lit_since = None
             self._lit_log.append((t, False))
-        snd = self.sounding()
+        snd = freq > 0 and duty > 0
         if snd and self._sound_since is None:
             self._sound_since = t
             self._sound_log.append((t, True))
@@ -201,18 +219,60 @@ class SimPod:
             if w.sound_ms is None and snd:
                 w.sound_ms = max(t, w.trigger_ms)
 
+    @property
+    def last_tel(self) -> dict:
+        """The last telemetry line the firmware printed, as a dict ({} before the first)."""
+        if self._tel_line:
+            try:
+                self._tel = json.loads(self._tel_line)
+            except ValueError:
+                pass
+            self._tel_line = ""
+        return self._tel
+
+    def _tel_value(self, key: str):
+        """One value of the last telemetry line without parsing it all (the 1 Hz samples ask
+        for two): found by its key in the firmware's fixed format, or from last_tel."""
+        line = self._tel_line
+        if not line:
+            return self._tel.get(key)
+        i = line.find('"%s":' % key)
+        if i < 0:
+            return self.last_tel.get(key)
+        i += len(key) + 3
+        j = i
+        while j < len(line) and line[j] not in ",}":
+            j += 1
+        v = line[i:j]
+        if v == "null":
+            return None
+        if v in ("true", "false"):
+            return v == "true"
+        try:
+            return float(v) if "." in v else int(v)
+        except ValueError:
+            return self.last_tel.get(key)
+
     def _console(self, line: str) -> None:
         if self.keep_console:
             self.console.append(line)
         if not line.startswith("{"):
+            return
+        if line.startswith('{"t":"tel",'):  # 1 Hz: only the state is needed at once
+            self._tel_line = line
+            i = line.find('"state":"')
+            if i >= 0:
+                i += 9
+                self.state = line[i:line.index('"', i)]
             return
         try:
             msg = json.loads(line)
         except ValueError:
             return
         kind = msg.get("t")
-        if kind == "tel":
-            self.last_tel = msg
+        if kind == "tel":  # (one spelled differently from the firmware's own lines)
+            self._tel = msg
+            self._tel_line = ""
             self.state = msg.get("state", self.state)
         elif kind == "evt":
             msg["sim_ms"] = self.now_ms
@@ -254,13 +314,15 @@ class SimPod:
 
     def _sample(self) -> None:
         strip, white, freq, duty = self.outputs()
-        tel = self.last_tel
-        bpm = tel.get("bpm")
+        px = self._px
+        if px[0] is not strip:  # (the strip's bytes change only when the firmware writes it)
+            px = self._px = (strip, pixel(strip, 0), pixel(strip, 1))
+        bpm = self._tel_value("bpm")
         self.res.samples.append(Sample(
-            self.now_ms, self.state, pixel(strip, 0), pixel(strip, 1),
+            self.now_ms, self.state, px[1], px[2],
             white, freq if duty else 0, duty * 1000 // 32768,
             round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
-            bpm, bool(tel.get("contact"))))
+            bpm, bool(self._tel_value("contact"))))
 
     # -- things that happen to the pod ---------------------------------------------------------
     def at(self, t_ms: int, fn) -> None:
@@ -344,8 +406,9 @@ class SimPod:
         b = self.board
         b.schedule(t_ms * 1000, self._pause)
         if self._thread is None:
-            nxt = (self.now_ms // self.sample_ms + 1) * self.sample_ms
-            b.schedule(nxt * 1000, self._tick)
+            if self.sample_ms > 0:  # (0: no samples, for runs that never look at them)
+                nxt = (self.now_ms // self.sample_ms + 1) * self.sample_ms
+                b.schedule(nxt * 1000, self._tick)
             self._thread = threading.Thread(target=self._firmware, name="pod-firmware",
                                             daemon=True)
             self._thread.start()

@@ -171,8 +171,9 @@ VARIANTS = {
           "            else:\n")],
         tap_during_alarm_scenario, "no acknowledgement"),
     "the crash handler leaves the wake to the watchdog": (
-        [("main.py", "    early.crash(e)\n",
-          "    import time\n\n    while True:  # wait for the watchdog\n        time.sleep_ms(100)\n")],
+        [("main.py", "            early.crash(e)\n",
+          "            import time\n\n"
+          "            while True:  # wait for the watchdog\n                time.sleep_ms(100)\n")],
         crash_scenario, "not lit"),
     "a crash handler that fails leaves the board at the REPL": (
         [("main.py", "        except Exception:  # noqa: BLE001\n            machine.reset()\n",

@@ -2,14 +2,60 @@
 firmware on the fake board) through random programs and random interleavings of time, button
 presses, serial commands, heart-rate changes and every fault kind, and checks the safety invariants after every
 step. `make soak` runs the same machine with the deep profile (HYPOTHESIS_PROFILE=deep)."""
+import math
 import os
+import unittest
+from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, Phase, settings, target
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
+from simulator import FIRMWARE_DIR, soakreport
 from simulator.failsafe import Monitor
 from simulator.sim import SimPod
+
+
+# -- soak: where failures are kept (see README, "Soak reports") --------------------------------
+def soak_database():
+    """Hypothesis's example database for the soak and its replay in `make test`: the folder in
+    POD_SOAK_DB (a folder a team shares, say), else .hypothesis/examples in the repository (git
+    ignores it). Another backend hypothesis supports can be returned here instead."""
+    path = os.environ.get("POD_SOAK_DB") or Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"
+    return DirectoryBasedExampleDatabase(path)
+
+
+class FailuresOnly(ExampleDatabase):
+    """A view of a database with only the failures in it: hypothesis also keeps, beside each
+    test's failures, the examples that scored best for `target()` (".pareto") and earlier,
+    longer forms of failures (".secondary"); a replay that needs only the failures skips them."""
+
+    def __init__(self, db: ExampleDatabase):
+        super().__init__()
+        self.db = db
+
+    def fetch(self, key: bytes):
+        if key.endswith((b".pareto", b".secondary")):
+            return iter(())
+        return self.db.fetch(key)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self.db.save(key, value)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self.db.delete(key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self.db.move(src, dest, value)
 
 settings.register_profile(
     "quick", max_examples=int(os.environ.get("POD_PROPERTY_EXAMPLES", "8")),
@@ -17,15 +63,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "deep", max_examples=int(os.environ.get("POD_PROPERTY_EXAMPLES", "300")),
-    stateful_step_count=40, deadline=None,
+    stateful_step_count=40, deadline=None, database=soak_database(),  # failures are kept
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+# `make test` replays what earlier soaks found and kept (nothing new is generated)
+REPLAY = settings(settings.get_profile("deep"), phases=[Phase.explicit, Phase.reuse],
+                  database=FailuresOnly(soak_database()))
 
 M = 60 * 1000
 
-# With POD_SOAK_STATS=FILE, each example appends its simulated length (ms) to FILE, so
-# `make soak` can report how many nights and simulated hours it checked.
-_STATS = os.environ.get("POD_SOAK_STATS")
+# With POD_SOAK_DIR=DIR, each example appends its margins and coverage to DIR (one file per
+# process); `make soak` merges them into build/soak-report.{md,json} (simulator/soakreport.py).
+SOAK = soakreport.Soak()
 
 
 @st.composite
@@ -54,15 +103,20 @@ def programs(draw):
 
 
 class PodUnderFaults(RuleBasedStateMachine):
+    FW_DIR = FIRMWARE_DIR  # (a broken copy in tests/test_soak_report.py)
+
     @initialize(program=programs(), clock=st.sampled_from(["22:30", "05:50", "13:10"]),
                 seed=st.integers(1, 1000))
     def start_night(self, program, clock, seed):
-        self.pod = SimPod(start_clock=clock, seed=seed)
+        self.pod = SimPod(fw_dir=self.FW_DIR, start_clock=clock, seed=seed)
+        self.pod.sample_ms = 0  # the monitor reads the outputs' changes, not 1 Hz samples
         import json
         self.pod.fs.path("program.json").write_text(json.dumps(program))
         self.mon = Monitor(self.pod, hold_ms=program["sleep"]["hr_hold_s"] * 1000,
                            grace_ms=program["sleep"]["no_signal_min"] * M,
                            answer_ms=program["wake"]["answer_min"] * M, program=program)
+        self.program = program  # soak report: margins and coverage of this example
+        self.rec = self.mon.observer = soakreport.Recorder()
         self.mon.advance(3000)
         self.mon.long_press()  # get into bed: hold the button to start the night
         self.mon.advance(5000)
@@ -70,9 +124,15 @@ class PodUnderFaults(RuleBasedStateMachine):
     def teardown(self):
         if hasattr(self, "pod"):
             self.pod.close()
-            if _STATS:
-                with open(_STATS, "a") as f:
-                    f.write("%d\n" % self.pod.now_ms)
+            # -- soak report: record this example, and steer the search towards thin margins
+            # (latency against bound, per trigger) and pairs the process has rarely reached
+            rec = self.rec
+            soakreport.session_margins(rec, self.mon, self.program, self.pod.start_clock_s)
+            novelty = rec.novelty(SOAK.seen)
+            SOAK.example(rec, self.pod.now_ms)
+            for key, ratio in rec.worst_ratio.items():
+                target(ratio, label="margin " + key)
+            target(novelty, label="coverage")
 
     # Every rule acts, then lets some time pass, so that a handful of steps covers a night.
     LATER = st.sampled_from([300, 3000, 20000, 90000, 10 * M, 45 * M])
@@ -168,9 +228,39 @@ class PodUnderFaults(RuleBasedStateMachine):
                     or "answered" in v], self.mon.violations
 
     @invariant()
+    def scheduled_wake_is_on_time(self):
+        """A scheduled wake nothing disturbed starts its sunrise on time, to the loop tick."""
+        for expected, got, late in soakreport.scheduled_wakes(self.mon, self.program,
+                                                              self.pod.start_clock_s):
+            assert -soakreport.SCHEDULED_EARLY_MS <= late <= soakreport.SCHEDULED_LATE_MS, \
+                "the sunrise due at %d ms started at %d ms" % (expected, got)
+
+    @invariant()
     def nothing_else_went_wrong(self):
         """Every check of the monitor holds (the four above cover its kinds)."""
         assert not self.mon.violations, self.mon.violations
 
 
-TestPodUnderFaults = PodUnderFaults.TestCase
+# -- soak: every core, failures kept ------------------------------------------------------------
+# `make soak` sets POD_SOAK_SHARDS: the examples are split into that many tests, which
+# pytest-xdist runs on every core. All shards run the same machine, so they share one key in
+# the example database, which the replay below reads.
+SHARDS = int(os.environ.get("POD_SOAK_SHARDS", "1"))
+
+if SHARDS > 1:
+    @pytest.mark.parametrize("shard", range(SHARDS))
+    def test_soak_shard(shard):
+        """One share of the soak's examples (see SHARDS)."""
+        n = math.ceil(settings().max_examples / SHARDS)
+        run_state_machine_as_test(PodUnderFaults, settings=settings(max_examples=n))
+else:
+    TestPodUnderFaults = PodUnderFaults.TestCase
+
+
+def test_failures_kept_by_earlier_soaks_replay():
+    """Each failure an earlier soak found (and hypothesis kept in its example database) runs
+    again here, with the soak's settings, until it passes; no new examples are generated."""
+    try:
+        run_state_machine_as_test(PodUnderFaults, settings=REPLAY)
+    except unittest.SkipTest:  # hypothesis: nothing to run
+        pytest.skip("no failure kept by an earlier soak")

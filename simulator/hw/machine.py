@@ -143,9 +143,18 @@ class I2C:
         return sorted(b.i2c.keys())
 
     def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        data = self._dev(addr).read(memaddr, len(buf))
-        for i in range(len(buf)):
-            buf[i] = data[i]
+        dev = self._dev(addr)
+        into = getattr(dev, "read_into", None)
+        if into is not None:  # a model that fills the buffer itself (no copy)
+            into(memaddr, buf)
+            return
+        n = len(buf)
+        data = dev.read(memaddr, n)
+        if len(data) == n:
+            buf[0:n] = data  # (a bytearray or a memoryview of one)
+        else:
+            for i in range(n):
+                buf[i] = data[i]
 
     def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
         return bytes(self._dev(addr).read(memaddr, nbytes))
@@ -211,7 +220,7 @@ class WDT:
         _b().wdt_start(timeout)
 
     def feed(self):
-        _b().wdt_feed()
+        simstate.current.wdt_feed()
 
 
 class Timer:

@@ -79,13 +79,15 @@ class MAX30102Sim:
         reds, irs = self.source.block(start, per, n)
         fred = self.red
         fir = self.ir
+        wr = self.wr
+        count = self.count
         for i in range(n):
-            if self.count == 32:
+            if count == 32:
                 self.ovf = min(31, self.ovf + 1)
                 if not roll:
                     continue
                 self.rd = (self.rd + 1) & 31
-                self.count -= 1
+                count -= 1
             red = reds[i]
             ir = irs[i]
             if self._glitch_n:
@@ -98,14 +100,16 @@ class MAX30102Sim:
                     self._lcg = (self._lcg * 1103515245 + 12345) & 0x7FFFFFFF
                     red = self._lcg & 0x3FFFF
                     ir = (self._lcg >> 12) & 0x3FFFF
-            if red < 0 or red > 0x3FFFF:
+            if not 0 <= red <= 0x3FFFF:
                 red = 0 if red < 0 else 0x3FFFF
-            if ir < 0 or ir > 0x3FFFF:
+            if not 0 <= ir <= 0x3FFFF:
                 ir = 0 if ir < 0 else 0x3FFFF
-            fred[self.wr] = red
-            fir[self.wr] = ir
-            self.wr = (self.wr + 1) & 31
-            self.count += 1
+            fred[wr] = red
+            fir[wr] = ir
+            wr = (wr + 1) & 31
+            count += 1
+        self.wr = wr
+        self.count = count
         self.samples += n
 
     def read(self, reg, n):
@@ -121,14 +125,36 @@ class MAX30102Sim:
                 reg = (reg + 1) & 0xFF
         return out
 
+    def read_into(self, reg, buf):
+        """read(reg, len(buf)) into buf (the I2C bus's readfrom_mem_into), without a copy."""
+        n = len(buf)
+        self._catch_up()
+        if reg == _FIFO_DATA and self._byte == 0 and n % 6 == 0 and n // 6 <= self.count:
+            self._pop_into(n // 6, buf)
+            return
+        if reg == _FIFO_WR_PTR and n == 3:  # the driver's pointer read, before each burst
+            buf[0] = self.wr
+            buf[1] = self.ovf
+            buf[2] = self.rd
+            return
+        data = self.read(reg, n)
+        for i in range(n):
+            buf[i] = data[i]
+
     def _pop(self, k):
         """k whole samples, as the 6-byte records the FIFO_DATA register streams."""
         out = bytearray(6 * k)
+        self._pop_into(k, out)
+        return out
+
+    def _pop_into(self, k, out):
         rd = self.rd
+        fred = self.red
+        fir = self.ir
         j = 0
         for _ in range(k):
-            r = self.red[rd]
-            i = self.ir[rd]
+            r = fred[rd]
+            i = fir[rd]
             out[j] = r >> 16
             out[j + 1] = (r >> 8) & 0xFF
             out[j + 2] = r & 0xFF
@@ -141,7 +167,6 @@ class MAX30102Sim:
         self.count -= k
         if k:
             self.ovf = 0
-        return out
 
     def _read1(self, reg):
         if reg == _FIFO_WR_PTR:

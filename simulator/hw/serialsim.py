@@ -27,7 +27,8 @@ class Stream:
         return (b if b is not None else simstate.current).rx
 
     def any(self):
-        return len(self._rx())
+        b = self.board
+        return len((b if b is not None else simstate.current).rx)
 
     def readinto(self, buf, nbytes=-1):
         rx = self._rx()

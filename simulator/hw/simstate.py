@@ -134,6 +134,10 @@ class Board:
     def advance_us(self, dt):
         target = self.us + dt
         evs = self._events
+        t_wd = self.wdt_deadline
+        if (not evs or evs[0][0] > target) and (t_wd < 0 or t_wd > target):
+            self.us = target  # nothing happens meanwhile (most loop sleeps)
+            return
         while True:
             t_ev = evs[0][0] if evs else -1
             t_wd = self.wdt_deadline

@@ -167,6 +167,8 @@ class Sleeper:
             for j in range(n):
                 reds[j], irs[j] = self.sample((t0_us + (j + 1) * per_us) // 1000)
             return reds, irs
+        # (the hot loop of a simulated night: _index inlined, the beat period kept until the
+        # rate changes, time counted on in us; the very same arithmetic, so the same samples)
         reds = [0] * n
         irs = [0] * n
         phase = self.phase
@@ -179,27 +181,42 @@ class Sleeper:
         ri = self._resp_ir
         pr = self._pulse_red
         pi = self._pulse_ir
+        per = 60000.0 / hr
+        slow = per > _WAVE_MS
+        step_dt = -1   # the phase step hr * dt / 60000.0, kept while hr and dt stay the same
+        step = 0.0
+        tu = t0_us
         for j in range(n):
-            t = (t0_us + (j + 1) * per_us) // 1000
+            tu += per_us
+            t = tu // 1000
             dt = t - t_prev
             t_prev = t
             if dt > 0:
                 if t >= t_hr:
                     hr = self.true_hr(t)
                     t_hr = t + 1000
-                phase += hr * dt / 60000.0
+                    per = 60000.0 / hr
+                    slow = per > _WAVE_MS
+                    step_dt = -1
+                if dt != step_dt:
+                    step = hr * dt / 60000.0
+                    step_dt = dt
+                phase += step
                 phase -= int(phase)
             seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-            n1 = ((seed >> 8) & 63) - 32
-            n2 = ((seed >> 16) & 63) - 32
             if contact:
-                k = _index(phase, hr)
+                if slow:
+                    k = int(phase * per * _WAVE_N / _WAVE_MS)
+                    if k >= _WAVE_N:
+                        k = _WAVE_N - 1
+                else:
+                    k = int(phase * _WAVE_N)
                 r = (t >> 6) & 63
-                reds[j] = rr[r] - pr[k] + n2
-                irs[j] = ri[r] - pi[k] + n1
+                reds[j] = rr[r] - pr[k] + ((seed >> 16) & 63) - 32
+                irs[j] = ri[r] - pi[k] + ((seed >> 8) & 63) - 32
             else:
-                reds[j] = 900 + n1
-                irs[j] = 1200 + n2
+                reds[j] = 868 + ((seed >> 8) & 63)
+                irs[j] = 1168 + ((seed >> 16) & 63)
         self.phase = phase
         self.t_ms = t_prev
         self.hr = hr

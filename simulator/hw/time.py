@@ -9,7 +9,8 @@ _HALF = 0x20000000
 
 
 def ticks_ms():
-    return simstate.current.ticks_ms()
+    b = simstate.current  # (Board.ticks_ms, inlined: the firmware asks many times a tick)
+    return (b.ticks_base + (b.us - b.boot_us) // 1000) & 0x3FFFFFFF
 
 
 def ticks_us():
@@ -25,7 +26,7 @@ def ticks_add(t, delta):
 
 
 def ticks_diff(a, b):
-    return ((a - b + _HALF) & _MASK) - _HALF
+    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000  # (_HALF, _MASK)
 
 
 def sleep_ms(ms):
