@@ -78,6 +78,8 @@ class Monitor:
     _morning: int | None = None   # when this night's morning wake is due at the latest
     _stops: list[int] = field(default_factory=list)  # host `stop` requests
     clock_sets: list[int] = field(default_factory=list)  # when a host set the pod's clock
+    _night_t: int = 0             # when the night now owed its morning wake started
+    _presses: list[tuple[int, int]] = field(default_factory=list)  # (when, held ms)
     # soak report (simulator/soakreport.py): told of each action, fault and settled deadline
     observer: Any = None
 
@@ -102,6 +104,7 @@ class Monitor:
         if self.observer is not None:  # soak report
             self.observer.action(self, "hold" if hold_ms >= 2000 else "tap")
         self.user.append(self.now)
+        self._presses.append((self.now, hold_ms))
         if self._down_from is None:  # a press while the firmware is down goes unseen
             self.obligations.append(Obligation("button press", self.now, self.now + BUTTON_MS,
                                                sound=False))
@@ -349,12 +352,25 @@ class Monitor:
                        % (self._call_t, t))
             self._call_t = None
         if st == "IDLE" and self._morning is not None and not any(
-                self._session_t is not None and self._session_t <= s <= t for s in self._stops):
+                self._night_t <= s <= t for s in self._stops) and not self._ended_by_hand(t):
             self._fail("the night ended at %d ms before its morning wake (due by %d ms) with no "
                        "host stop" % (t, self._morning))
             self._morning = None
-        if st in SESSION_STATES and reason == "none" and self._fw_state not in SESSION_STATES:
+        if st in SESSION_STATES and reason == "none" and self._fw_state not in SESSION_STATES \
+                and self._morning is None:  # a night started (not one going back to sleep)
             self._morning = self._morning_due(t)
+            self._night_t = t
+
+    def _ended_by_hand(self, t: int) -> bool:
+        """Whether a person made the gesture that ends a night just before t: three presses,
+        each within 1.5 s of the one before, the last held past 2 s (README, gestures)."""
+        p = self._presses
+        for i in range(2, len(p)):
+            t3, hold = p[i]
+            if hold >= 2000 and t3 + 1900 <= t <= t3 + 2700 \
+                    and t3 - p[i - 1][0] < 1500 and p[i - 1][0] - p[i - 2][0] < 1500:
+                return True
+        return False
 
     def _morning_due(self, t: int) -> int | None:
         """When the morning wake of a night started at t is due: worked out from the program

@@ -42,6 +42,7 @@ TRIGGERS: dict[str, tuple[str, str]] = {
     "boot loop": ("boot loop: 3 boots in a row that crash", "lit <= about 5 s"),
 }
 
+NIGHT_LAMPS = ("button", "command")  # AWAKE in the night that the night goes on under
 SCHEDULED_EARLY_MS = 100   # tests/test_night.py: the sunrise starts within -100..+200 ms
 SCHEDULED_LATE_MS = 200
 
@@ -133,17 +134,22 @@ CAP_MS = 12 * 3600 * 1000
 
 
 def sessions(events: list[dict], now: int) -> list[tuple[int, int | None, list[dict]]]:
-    """(start ms, end ms or None if still running, the session's events after its start)."""
+    """(start ms, end ms or None if still running, the session's events after its start).
+
+    A night goes on under a lamp (a tap) or a host's wake (#11): AWAKE for the button or a
+    command does not end it; the night goes back to sleep afterwards, on the same schedule."""
     out: list[tuple[int, int | None, list[dict]]] = []
     cur = None
     prev = "OFF"
     for e in events:
         st = e.get("state", "")
-        if st in SESSION_STATES and prev not in SESSION_STATES:
-            cur = (e["sim_ms"], [])
-        elif cur is not None:
+        if cur is None:
+            if st in SESSION_STATES and prev not in SESSION_STATES:
+                cur = (e["sim_ms"], [])
+        else:
             cur[1].append(e)
-            if st not in SESSION_STATES:
+            if st not in SESSION_STATES and not (st == "AWAKE"
+                                                 and e.get("reason") in NIGHT_LAMPS):
                 out.append((cur[0], e["sim_ms"], cur[1]))
                 cur = None
         prev = st
