@@ -14,7 +14,9 @@ from pod import forget
 # Bytes a read answers at most: a reply is not held to the 256-byte request line, so a read
 # moves 512 bytes (a 700-byte line, 60 ms at 115200 baud) and a full journal takes seconds.
 READ_MAX = const(512)
-_READ_MIN = const(96)  # ...and at least this much, or a storage error: no memory
+# The reply's data is printed in pieces of this many raw bytes (64 base64 characters): beside
+# a night the heap has room for small blocks, rarely for one 700-byte line.
+_PIECE = const(48)
 
 
 def ok(rid, body=""):
@@ -34,24 +36,30 @@ def num(req, key, lo, hi):
 
 
 def read(rid, name, req, end=1 << 24):
-    """Reply with up to READ_MAX bytes of a file from req's off, as base64; with less when the
-    heap beside a night has no room for that much (the host goes on from what it got)."""
+    """Reply with up to READ_MAX bytes of a file from req's off, as base64, printed piece by
+    piece. If the heap runs out after the first piece, the reply ends there, whole and valid
+    with less data (the host goes on from what it got); before it, the error is raised and no
+    reply has begun."""
     off = num(req, "off", 0, end)
     n = min(num(req, "n", 0, READ_MAX), end - off)
-    while True:
-        try:  # each copy let go as soon as the next is made: few and small blocks at once
-            with open(name, "rb") as f:
-                f.seek(off)
-                data = f.read(n)
-            data = binascii.b2a_base64(data, newline=False)
-            data = data.decode()
-            print('{"id":%s,"ok":true,"off":%d,"data":"%s"}' % (rid, off, data))
-            return
+    with open(name, "rb") as f:
+        f.seek(off)
+        mv = memoryview(bytearray(_PIECE))
+        k = f.readinto(mv[:min(n, _PIECE)]) if n > 0 else 0
+        piece = binascii.b2a_base64(mv[:k], newline=False).decode() if k else ""
+        print('{"id":%s,"ok":true,"off":%d,"data":"' % (rid, off), end="")
+        got = k
+        try:
+            while k:
+                print(piece, end="")
+                piece = None
+                k = f.readinto(mv[:min(n - got, _PIECE)]) if got < n else 0
+                if k:
+                    piece = binascii.b2a_base64(mv[:k], newline=False).decode()
+                    got += k
         except MemoryError:
-            if n <= _READ_MIN:
-                raise
-            data = None
-            n = max(_READ_MIN, n // 2)
+            pass  # what is printed so far is whole base64: the reply ends with it
+        print('"}')
 
 
 def handle(link, rid, req):

@@ -184,8 +184,9 @@ _saved_print = []
 printed = [0]
 
 
-def _sink(line):
-    printed[0] += 1
+def _sink(line, end="\n"):
+    if end:  # a reply printed in pieces (end="") is one line
+        printed[0] += 1
 
 
 SCRATCH = "pod-mpy.tmp"  # the App writes session.mark and the like to the current directory
