@@ -46,7 +46,8 @@ def read(rid, name, req, end=1 << 24):
         f.seek(off)
         mv = memoryview(bytearray(_PIECE))
         k = f.readinto(mv[:min(n, _PIECE)]) if n > 0 else 0
-        piece = binascii.b2a_base64(mv[:k], newline=False).decode() if k else ""
+        # (b2a_base64 takes any buffer on MicroPython; the stubs say bytes)
+        piece = binascii.b2a_base64(mv[:k], newline=False).decode() if k else ""  # pyright: ignore[reportArgumentType]
         print('{"id":%s,"ok":true,"off":%d,"data":"' % (rid, off), end="")
         got = k
         try:
@@ -55,7 +56,7 @@ def read(rid, name, req, end=1 << 24):
                 piece = None
                 k = f.readinto(mv[:min(n - got, _PIECE)]) if got < n else 0
                 if k:
-                    piece = binascii.b2a_base64(mv[:k], newline=False).decode()
+                    piece = binascii.b2a_base64(mv[:k], newline=False).decode()  # pyright: ignore[reportArgumentType]
                     got += k
         except MemoryError:
             pass  # what is printed so far is whole base64: the reply ends with it
