@@ -78,9 +78,10 @@ bench-hr: venv $(BENCH_STAMP)
 # False no-signal alarms over 100 simulated nights of a sleeper who stays in contact, with the
 # worst realistic signals; the firmware before issue #15 and now (4-13 min each on 2 cores).
 bench-hr-nights: venv
-	$(BIN)/python -m simulator.hrnights --nights 100 --jobs 2 --out bench/hr_nights.json
+	@mkdir -p build
+	$(BIN)/python -m simulator.hrnights --nights 100 --jobs 2 --out build/bench-hr-nights.json
 
-# Serial-link round trips through `pod-sim serve` in real time (writes bench/link.json).
+# Serial-link round trips through `pod-sim serve` in real time (writes build/bench-link.json).
 bench-link: venv
 	$(BIN)/python -m host_tools.bench_link
 

@@ -1,5 +1,6 @@
 """Round trips through the serial link, measured against `pod-sim serve` in real time (speed 1):
-what a person at a laptop waits for. Prints the figures and writes bench/link.json.
+what a person at a laptop waits for. Prints the figures and writes build/bench-link.json
+(bench/link.json is the committed reference, copied there by hand when re-measured).
 
     python -m host_tools.bench_link [--n 20] [--speed 1]
 """
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--speed", type=float, default=1.0)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "link.json"))
+    ap.add_argument("--out", default=str(ROOT / "build" / "bench-link.json"))
     a = ap.parse_args(argv)
     # a full journal on the pod's flash: 8 files of about 8 KB (what logs pull moves at worst)
     work = Path(tempfile.mkdtemp(prefix="bench-link-"))
