@@ -19,34 +19,22 @@ OUT = ROOT / "build" / "bench-results.json"
 
 
 def sim_speed(repeats: int = 3) -> dict:
-    """Simulated seconds per wall second for a default 8-hour-plus night, best of `repeats`."""
-    best = None
+    """Simulated seconds per wall second, and per second of this process's CPU time (less
+    sensitive to a shared machine), for a default 8-hour-plus night: the best of `repeats`."""
+    wall = cpu = None
     sim_ms = 0
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res, pod = run_night(NightSpec())
-        wall = time.perf_counter() - t0
+        w, c = time.perf_counter() - t0, time.process_time() - c0
         pod.close()
         sim_ms = res.duration_ms
-        best = wall if best is None else min(best, wall)
-    assert best is not None
-    return {"night_sim_hours": round(sim_ms / 3.6e6, 2), "night_wall_s": round(best, 2),
-            "speed_x_realtime": round(sim_ms / 1000 / best)}
-
-
-def sim_speed_cpu(repeats: int = 3) -> dict:
-    """The same night, timed by this process's CPU time (less sensitive to a shared machine)."""
-    best = None
-    sim_ms = 0
-    for _ in range(repeats):
-        t0 = time.process_time()
-        res, pod = run_night(NightSpec())
-        cpu = time.process_time() - t0
-        pod.close()
-        sim_ms = res.duration_ms
-        best = cpu if best is None else min(best, cpu)
-    assert best is not None
-    return {"night_cpu_s": round(best, 2), "speed_x_realtime_cpu": round(sim_ms / 1000 / best)}
+        wall = w if wall is None else min(wall, w)
+        cpu = c if cpu is None else min(cpu, c)
+    assert wall is not None and cpu is not None
+    return {"night_sim_hours": round(sim_ms / 3.6e6, 2), "night_wall_s": round(wall, 2),
+            "speed_x_realtime": round(sim_ms / 1000 / wall),
+            "night_cpu_s": round(cpu, 2), "speed_x_realtime_cpu": round(sim_ms / 1000 / cpu)}
 
 
 def soak_speed(examples: int = 8) -> dict:
@@ -86,9 +74,7 @@ def main() -> int:
     figures: dict = {"machine": platform.machine(), "python": platform.python_version(),
                      "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}
     print("Simulating the default night (best of 3)...", flush=True)
-    figures["simulator"] = sim_speed()
-    s = figures["simulator"]
-    s.update(sim_speed_cpu())
+    figures["simulator"] = s = sim_speed()
     print("  %.2f simulated hours in %.2f s wall: %dx real time (%.2f s CPU: %dx)"
           % (s["night_sim_hours"], s["night_wall_s"], s["speed_x_realtime"], s["night_cpu_s"],
              s["speed_x_realtime_cpu"]))

@@ -67,6 +67,23 @@ def test_a_deliberate_reset_restarts_without_an_alarm_and_is_refused_during_a_ni
     pod.close()
 
 
+def test_under_a_lamp_in_the_night_a_reset_is_refused_for_the_night_not_for_a_wake():
+    """A tap in the night lights a lamp (AWAKE, quiet): the night is what holds a reset back,
+    and the reply says so; a host's wake then calls, and the reply says that instead."""
+    pod = new_pod()
+    pod.press(ASLEEP, 120)  # a tap: a lamp, the night goes on underneath
+    pod.send({"id": 1, "cmd": "reset"}, at_ms=ASLEEP + 2 * S)
+    pod.send({"id": 2, "cmd": "wake"}, at_ms=ASLEEP + 3 * S)
+    pod.send({"id": 3, "cmd": "maintenance"}, at_ms=ASLEEP + 4 * S)
+    res = pod.run(ASLEEP + 6 * S)
+    lamp, wake, calling = pod.replies
+    assert code(lamp) == "refused" and lamp["error"]["reason"] == code_of("REF_NIGHT")
+    assert wake["ok"] and wake["state"] == "AWAKE"
+    assert code(calling) == "refused" and calling["error"]["reason"] == code_of("REF_WAKE_CALLING")
+    assert res.resets == [] and pod.lit()
+    pod.close()
+
+
 def test_reset_and_maintenance_are_refused_in_an_alarm():
     pod = new_pod()
     pod.inject("hang", ASLEEP)  # the watchdog resets the pod into ALARM

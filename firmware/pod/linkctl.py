@@ -45,11 +45,17 @@ def run(rid, cmd, req, err, link=None):
     m = Marker()
     if m.active:  # (pod.app keeps it set for a night, an alarm and a wake not yet answered)
         from pod import link as lk
+        from pod.core import ALARM
         from pod.reasons import REF_ALARM, REF_NIGHT, REF_WAKE_CALLING
         app = getattr(link, "app", None)
-        st = app.pod.state if app is not None else -1
-        return lk.refused(rid, REF_ALARM if m.reason or st == 5 else  # core.ALARM
-                          REF_WAKE_CALLING if st == 4 else REF_NIGHT)  # core.AWAKE
+        pod = app.pod if app is not None else None
+        if m.reason or (pod is not None and pod.state == ALARM):
+            why = REF_ALARM
+        elif pod is not None and pod.unanswered():  # calling or snoozed, not a lamp
+            why = REF_WAKE_CALLING
+        else:
+            why = REF_NIGHT
+        return lk.refused(rid, why)
     m.reason = 0
     m.failed_boots = 0
     m.deliberate = 2 if cmd == "maintenance" else 1
