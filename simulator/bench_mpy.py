@@ -8,6 +8,7 @@ objects about twice their size on the 32-bit ESP32, so its heap figures are uppe
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,21 @@ def build_firmware(dest: Path) -> Path:
     return Path(dest)
 
 
+def short_root() -> Path:
+    """A new link /tmp/pXXXXXX (always 12 characters) to the repository, to run tests/mpy from:
+    the runner puts the repository's path into the heap (sys.path, every module's __file__, the
+    source names of boot.py and main.py), so through a link of a fixed length the heap figures
+    do not depend on where the checkout lives. The caller removes it (unlink)."""
+    for _ in range(1000):
+        link = Path("/tmp") / ("p" + secrets.token_hex(3))
+        try:
+            link.symlink_to(ROOT, target_is_directory=True)
+        except FileExistsError:
+            continue
+        return link
+    raise RuntimeError("no free name for a link in /tmp")
+
+
 def free_64k(cwd: Path | None = None) -> int:
     """gc.mem_free() at the start of a script in a `-X heapsize=64K` VM: the firmware budget."""
     with tempfile.TemporaryDirectory(prefix="pod-mpy-") as tmp:
@@ -73,8 +89,8 @@ def free_64k(cwd: Path | None = None) -> int:
     return int(proc.stdout.split()[-1])
 
 
-def _bench(fw: Path | None, cwd: Path) -> dict:
-    args = [str(MPY_TESTS / "bench_alloc.py")]
+def _bench(fw: Path | None, cwd: Path, root: Path) -> dict:
+    args = [str(root / MPY_TESTS.relative_to(ROOT) / "bench_alloc.py")]
     if fw is not None:
         args += ["--fw", str(fw)]
     proc = run_mpy(args, heap=BIG_HEAP, cwd=cwd, timeout=300)
@@ -98,10 +114,14 @@ def measure() -> dict:
     with tempfile.TemporaryDirectory(prefix="pod-mpy-bench-") as tmp:
         t = Path(tmp)
         fw = build_firmware(t / "fw")
+        root = short_root()
         work = t / "work"
         work.mkdir()
-        m = _bench(fw, work)
-        src = _bench(None, work)
+        try:
+            m = _bench(fw, work, root)
+            src = _bench(None, work, root)
+        finally:
+            root.unlink()
         free = free_64k(work)
     return {
         "alloc_bytes_per_tick_steady": m["alloc_bytes_per_tick_steady"],

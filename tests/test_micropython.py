@@ -61,6 +61,16 @@ def mpy_build() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
+def short_root() -> Iterator[Path]:
+    """The repository through a link of a fixed, short length (see bench_mpy.short_root)."""
+    link = bench_mpy.short_root()
+    try:
+        yield link
+    finally:
+        link.unlink()
+
+
+@pytest.fixture(scope="session")
 def free64k() -> int:
     return bench_mpy.free_64k()
 
@@ -76,9 +86,10 @@ def test_every_mpy_module_is_run():
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
-def test_mpy_module(module, mpy_build, free64k, tmp_path):
+def test_mpy_module(module, mpy_build, short_root, free64k, tmp_path):
     heap = "64K" if MODULES[module] == "64K" else bench_mpy.BIG_HEAP
-    args = [str(RUNNER), "--fw", str(mpy_build), "--free64k", str(free64k), module]
+    runner = short_root / RUNNER.relative_to(ROOT)
+    args = [str(runner), "--fw", str(mpy_build), "--free64k", str(free64k), module]
     proc = bench_mpy.run_mpy(args, heap=heap, cwd=tmp_path, timeout=120)
     out = proc.stdout + proc.stderr
     print(out)
