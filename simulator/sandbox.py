@@ -9,11 +9,13 @@ from __future__ import annotations
 import builtins
 import io
 import os as _os
+import tempfile
 import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
 
+from simulator import FIRMWARE_DIR
 from simulator.hw import espnow as fake_espnow
 from simulator.hw import machine as fake_machine
 from simulator.hw import neopixel as fake_neopixel
@@ -342,3 +344,17 @@ class Sandbox:
             code = compile(path.read_text(), str(path), "exec")
             _code_cache[key] = code
         exec(code, g)
+
+
+def firmware_module(name: str, fw_dir: Path = FIRMWARE_DIR) -> types.ModuleType:
+    """Load one pure firmware module (pod.light, pod.program...) for host-side use."""
+    board = simstate.current
+    if board is None:
+        simstate.current = board = simstate.Board()
+    sb = Sandbox(fw_dir, board, FlashFS(Path(tempfile.gettempdir()) / "pod-sim-scratch"))
+    saved = board.us
+    mod = sb._load(name)
+    board.us = saved
+    if mod is None:
+        raise ImportError(name)
+    return mod

@@ -456,7 +456,7 @@ def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
 
 # -- host and firmware agree ----------------------------------------------------------------
 def test_host_limits_are_the_firmwares():
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
     assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
     assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
