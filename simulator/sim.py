@@ -15,11 +15,12 @@ from pathlib import Path
 
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
+from simulator.hw.flash import FlashFS
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.simstate import PowerCut, Reset, SimEnd
 from simulator.hw.sleeper import Sleeper
 from simulator.recorder import Fault, NightResult, WakeRecorder
-from simulator.sandbox import FlashFS, Sandbox, firmware_module
+from simulator.sandbox import Sandbox, firmware_module
 
 BOOT_DELAY_MS = 600  # power-on or reset to boot.py on stock MicroPython
 

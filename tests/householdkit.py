@@ -12,7 +12,8 @@ from typing import Any
 from simulator import FIRMWARE_DIR
 from simulator.hw import air as airmod
 from simulator.hw import simstate
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.hw.flash import FlashFS
+from simulator.sandbox import Sandbox
 
 KEY_HEX = "00112233445566778899aabbccddeeff" * 2
 KEY = bytes.fromhex(KEY_HEX)
