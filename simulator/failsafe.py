@@ -49,7 +49,7 @@ class Deferred:
 
 
 @dataclass
-class Monitor:
+class SafetyMonitor:
     pod: SimPod
     hold_ms: int = 60000          # sleep.hr_hold_s of the program in use
     grace_ms: int = 10 * 60000    # sleep.no_signal_min

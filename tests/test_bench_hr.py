@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import bench_hr
-from simulator import hrbench as H
+from simulator import hrcases as H
 
 
 def _case(seconds=40, bpm=60.0, off=None, moving=None, steps=None):

@@ -4,7 +4,7 @@ the test shows the sleeper is now woken in time; where the monitor's estimate wa
 shows what the pod does (as real hardware would) and that the monitor now agrees."""
 import json
 
-from simulator.failsafe import Monitor
+from simulator.failsafe import SafetyMonitor
 from simulator.recorder import first_on
 from simulator.sim import BOOT_DELAY_MS, SimPod
 
@@ -20,7 +20,7 @@ def asleep():
     """A pod whose night is under way (asleep) at 8000 ms, watched by the safety monitor."""
     pod = SimPod(start_clock="22:30", seed=1)
     pod.fs.path("program.json").write_text(json.dumps(PROGRAM))
-    mon = Monitor(pod, hold_ms=10000, grace_ms=M)
+    mon = SafetyMonitor(pod, hold_ms=10000, grace_ms=M)
     mon.advance(3000)
     mon.long_press()
     mon.advance(5000)
@@ -146,7 +146,7 @@ def test_a_boot_that_fails_before_its_verdict_counts_toward_the_boot_loop():
     failed boots began again: three boots crashed and no safe mode came. A reset (not a
     power-on) that finds no marker now counts the boot before it as failed."""
     pod = SimPod(start_clock="22:30", seed=1)
-    mon = Monitor(pod)
+    mon = SafetyMonitor(pod)
     mon.advance(3000)
     mon.fault("power-cut", 5)
     mon.advance(300)

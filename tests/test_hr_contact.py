@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import hrbench as H
+from simulator import hrcases as H
 from simulator.hw import simstate
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.sleeper import Sleeper
