@@ -17,9 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from host_tools import podfiles
+from host_tools import FIRMWARE_DIR, podfiles
 from host_tools.transport import Transport
-from simulator import FIRMWARE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 
