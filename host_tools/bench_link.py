@@ -17,9 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from host_tools import podfiles
+from host_tools import FIRMWARE_DIR, podfiles
 from host_tools.transport import Transport
-from simulator import FIRMWARE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             res["time_sync"] = summary([_ms(lambda: t.request("time", op="set", datetime=[2026, 11, 29, 12, 0, 0]))
                                         for _ in range(5)])
             if (FIRMWARE_DIR / "pod" / "linkfiles.py").exists():
-                from simulator.sim import firmware_module
+                from simulator.sandbox import firmware_module
                 data = json.dumps(firmware_module("pod.program").DEFAULT, separators=(",", ":")).encode()
                 t0 = time.perf_counter()
                 podfiles.push_program(t, data)

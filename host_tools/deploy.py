@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from simulator import FIRMWARE_DIR
+from host_tools import FIRMWARE_DIR
 
 # Where MicroPython's image goes: the classic ESP32 has its second-stage bootloader at 0x1000;
 # the S2 at 0x1000 too; the S3, C3 and C6 at 0x0.

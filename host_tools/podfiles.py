@@ -43,7 +43,7 @@ def b64(text: object) -> bytes:
 # -- programs -------------------------------------------------------------------------------
 def validate_program(prog: object) -> list[str]:
     """The firmware's own validator (firmware/pod/program.py), run here."""
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     return list(firmware_module("pod.program").validate(prog))
 
 
@@ -185,7 +185,7 @@ def parse_settings(pairs: list[str]) -> dict:
 
 def check_settings(changes: dict) -> list[str]:
     """The firmware's own settings rules (firmware/pod/store.py check_settings), run here."""
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     return list(firmware_module("pod.store").check_settings(changes))
 
 

@@ -11,7 +11,7 @@ import ast
 from functools import cache
 from pathlib import Path
 
-from simulator import FIRMWARE_DIR
+from host_tools import FIRMWARE_DIR
 
 REASONS_FILE = FIRMWARE_DIR / "pod" / "reasons.py"
 

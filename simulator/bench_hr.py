@@ -1,6 +1,6 @@
 """`make bench-hr`: the firmware's heart-rate estimator against HeartPy and NeuroKit2.
 
-One run scores all three on the same reproducible cases (simulator/hrbench.py: signals with
+One run scores all three on the same reproducible cases (simulator/hrcases.py: signals with
 known truth, per-second contract, scoring), prints a table, and writes build/bench-hr-results.json
 (bench/hr_results.json is the committed reference, copied there by hand when re-measured).
 The references are bench-only dependencies (the `bench` extra); a missing one is reported and
@@ -22,7 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
-from simulator import hrbench as H
+from simulator import hrcases as H
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench-hr-results.json"

@@ -29,7 +29,7 @@ from simulator.night import (
     wake_cap_note,
     wake_window_ms,
 )
-from simulator.sim import firmware_module
+from simulator.sandbox import firmware_module
 
 
 def _load_program(path: str | None) -> dict | None:

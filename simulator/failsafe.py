@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.faults import SENSOR_LOST
-from simulator.sim import BOOT_DELAY_MS, SESSION_STATES, SimPod, _first_on
+from simulator.recorder import SESSION_STATES, first_on
+from simulator.sim import BOOT_DELAY_MS, SimPod
 
 H = 3600 * 1000
 WDT_MS = 5000          # firmware/pod/board.py WDT_TIMEOUT_MS
@@ -48,7 +49,7 @@ class Deferred:
 
 
 @dataclass
-class Monitor:
+class SafetyMonitor:
     pod: SimPod
     hold_ms: int = 60000          # sleep.hr_hold_s of the program in use
     grace_ms: int = 10 * 60000    # sleep.no_signal_min
@@ -406,13 +407,13 @@ class Monitor:
             if o.due is None or o.due > self.now:
                 keep.append(o)
                 continue
-            lit = _first_on(self.pod._lit_log, o.t)
+            lit = first_on(self.pod._lit_log, o.t)
             if lit is None or lit > o.due:
                 self._fail("%s at %d ms: not lit by %d ms (lit %s)" % (o.why, o.t, o.due, lit))
             woken = any(o.t <= u <= o.due for u in self.user)
             snd = None
             if o.sound and not woken:
-                snd = _first_on(self.pod._sound_log, o.t)
+                snd = first_on(self.pod._sound_log, o.t)
                 if snd is None or snd > o.due:
                     self._fail("%s at %d ms: not sounding by %d ms" % (o.why, o.t, o.due))
             if self.observer is not None:  # soak report: the margin of this deadline

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from simulator.sim import firmware_module
+from simulator.sandbox import firmware_module
 
 ALARM_HOLD_MS = 60000  # the default program's hr_hold_s
 

@@ -26,11 +26,12 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 
+from simulator import FIRMWARE_DIR
 from simulator.hw import machine as fake_machine
 from simulator.hw import simstate
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.sleeper import Sleeper
-from simulator.sim import FIRMWARE_DIR, firmware_module
+from simulator.sandbox import firmware_module
 
 STEP_MS = 200
 START_CLOCK_S = 22 * 3600 + 30 * 60

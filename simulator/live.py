@@ -22,7 +22,9 @@ from rich.text import Text
 from simulator.faults import KINDS
 from simulator.hw.sleeper import Sleeper
 from simulator.night import HOLD_MS, parse_sleeper
-from simulator.sim import SimPod, firmware_module, pixel
+from simulator.recorder import pixel
+from simulator.sandbox import firmware_module
+from simulator.sim import SimPod
 from simulator.timeline import colour_name, display_rgb, duration, hhmmss
 
 SPEEDS = (1, 10, 60, 300, 1000, 3000, 10000)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.hw.sleeper import Sleeper
-from simulator.sim import NightResult, SimPod, firmware_module
+from simulator.recorder import NightResult
+from simulator.sandbox import firmware_module
+from simulator.sim import SimPod
 
 START_PRESS_MS = 5000      # the sleeper holds the button to start the night...
 HOLD_MS = 2600             # ...for longer than the firmware's long press (2 s)

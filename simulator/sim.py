@@ -1,107 +1,31 @@
 """A simulated pod: the unmodified firmware on a fake ESP32, a sleeper, and a recorder.
 
 SimPod boots firmware/boot.py then firmware/main.py in virtual time. Resets and power cuts
-reboot it the way a board would. The recorder watches the outputs (lights, speaker) and the
-firmware's serial lines, and turns them into a trace, wake records and resets.
+reboot it the way a board would. This module is the runner: the board, the boots, time and what
+happens to the pod (presses, serial input, faults). What the pod did (the trace, wake records
+and which trigger each wake answered) is kept by the recorder it builds on,
+simulator.recorder.WakeRecorder.
 """
 from __future__ import annotations
 
 import json
 import tempfile
 import threading
-import types
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
+from simulator.hw.flash import FlashFS
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.simstate import PowerCut, Reset, SimEnd
 from simulator.hw.sleeper import Sleeper
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.recorder import Fault, NightResult, WakeRecorder
+from simulator.sandbox import Sandbox, firmware_module
 
 BOOT_DELAY_MS = 600  # power-on or reset to boot.py on stock MicroPython
-WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
-SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
-
-# Which firmware wake reason each injected trigger leads to.
-TRIGGER_REASONS = {
-    "button": ("button",),
-    "wake": ("command",),
-    "hang": ("watchdog",),
-    "crash": ("crash",),
-    "power-cut": ("power_cut",),
-    "hr-low": ("hr_low",),
-    "hr-high": ("hr_high",),
-    "sensor-off": ("no_signal",),
-    "i2c-dead": ("no_signal",),
-    "i2c-stuck": ("no_signal",),
-    "sensor-removed": ("no_signal",),
-    "boot-crash": ("crash", "boot_loop"),
-}
 
 
-def firmware_module(name: str, fw_dir: Path = FIRMWARE_DIR) -> types.ModuleType:
-    """Load one pure firmware module (pod.light, pod.program...) for host-side use."""
-    board = simstate.current
-    if board is None:
-        simstate.current = board = simstate.Board()
-    sb = Sandbox(fw_dir, board, FlashFS(Path(tempfile.gettempdir()) / "pod-sim-scratch"))
-    saved = board.us
-    mod = sb._load(name)
-    board.us = saved
-    if mod is None:
-        raise ImportError(name)
-    return mod
-
-
-@dataclass
-class Wake:
-    reason: str
-    trigger_ms: int
-    event_ms: int
-    lit_ms: int | None = None
-    sound_ms: int | None = None
-
-    def as_dict(self) -> dict:
-        return {"reason": self.reason, "trigger_ms": self.trigger_ms,
-                "lit_ms": self.lit_ms, "sound_ms": self.sound_ms}
-
-
-@dataclass
-class Sample:
-    t_ms: int
-    state: str
-    rgb: tuple[int, int, int]
-    rgb2: tuple[int, int, int]
-    white: int
-    tone: int
-    volume: int  # buzzer duty as permille of the loudest (50 % duty)
-    hr_true: float
-    bpm: float | None
-    contact: bool
-
-
-@dataclass
-class Fault:
-    kind: str
-    at_ms: int
-    arg: int = 0
-
-
-@dataclass
-class NightResult:
-    samples: list[Sample] = field(default_factory=list)
-    wakes: list[Wake] = field(default_factory=list)
-    resets: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    final_state: str = "OFF"
-    duration_ms: int = 0
-    start_clock_s: int = 0
-
-
-class SimPod:
+class SimPod(WakeRecorder):
     def __init__(self, fw_dir: Path = FIRMWARE_DIR, workdir: Path | None = None, seed: int = 1,
                  start_clock: str = "22:30", sleeper: Sleeper | None = None):
         self.fw_dir = Path(fw_dir)
@@ -123,21 +47,7 @@ class SimPod:
         self.start_clock_s = h * 3600 + m * 60
         days = simstate.days_from_civil(2026, 11, 23) - simstate.EPOCH_2000_DAYS
         self.board.rtc_set(days * 86400 + self.start_clock_s)
-        self.res = NightResult(start_clock_s=self.start_clock_s)
-        self.console: list[str] = []
-        self.replies: list[dict] = []  # the firmware's serial replies (lines with an "id")
-        self.keep_console = False
-        self.state = "OFF"
-        self._tel_line = ""   # the last telemetry line, parsed only when asked (last_tel)
-        self._tel: dict = {}
-        self._px: tuple = (None, (0, 0, 0), (0, 0, 0))  # (strip bytes, pixel 0, pixel 1)
-        self.set_wake_level(800, light)
-        self._lit_since: int | None = None
-        self._sound_since: int | None = None
-        self._lit_log: list[tuple[int, bool]] = []    # (t_ms, lit) at each change
-        self._sound_log: list[tuple[int, bool]] = []
-        self._pending: list[tuple[str, int]] = []
-        self._open_wake: Wake | None = None
+        self._start_recording(self.start_clock_s, light)
         self.boot_crashes = 0
         # (kind, injected ms, struck ms) of each hang or crash fault once it is settled: it
         # strikes when firmware code runs; on a board already hung it never does (None)
@@ -148,181 +58,6 @@ class SimPod:
         self._paused = threading.Semaphore(0)
         self._output()
 
-    # -- thresholds ----------------------------------------------------------------------------
-    def set_wake_level(self, level: int, light=None) -> None:
-        light = light or firmware_module("pod.light", self.fw_dir)
-        self.white_min = light.level_to_u16(level)
-        self.strip_min = light.scale(255, self.white_min)
-
-    # -- observation -------------------------------------------------------------------------
-    @property
-    def now_ms(self) -> int:
-        return self.board.us // 1000
-
-    def outputs(self):
-        b = self.board
-        p = self.pins
-        strip = b.strips.get(p.STRIP_PIN, b"")
-        white = b.pwm.get(p.WHITE_PIN, [0, 0])[1]
-        freq, duty = b.pwm.get(p.BUZZER_PIN, [0, 0])
-        return strip, white, freq, duty
-
-    def lit(self) -> bool:
-        strip, white, _, _ = self.outputs()
-        if white < self.white_min or not strip:
-            return False
-        return self._strip_lit(strip)
-
-    def _strip_lit(self, strip: bytes) -> bool:
-        """Every pixel at or above the wake level. The strip's bytes are a new object at each
-        write, so the answer is kept until the next one (a siren's many PWM changes, or a
-        sound's, would otherwise scan the strip each time)."""
-        c = self._strip_seen
-        if c[0] is strip and c[1] == self.strip_min:
-            return c[2]
-        ok = True
-        m = self.strip_min
-        for i in range(0, len(strip), 3):
-            if max(strip[i], strip[i + 1], strip[i + 2]) < m:
-                ok = False
-                break
-        self._strip_seen = (strip, m, ok)
-        return ok
-
-    _strip_seen: tuple = (None, -1, False)
-
-    def sounding(self) -> bool:
-        _, _, freq, duty = self.outputs()
-        return freq > 0 and duty > 0
-
-    def _output(self) -> None:
-        t = self.now_ms
-        strip, white, freq, duty = self.outputs()
-        lit = white >= self.white_min and bool(strip) and self._strip_lit(strip)
-        if lit and self._lit_since is None:
-            self._lit_since = t
-            self._lit_log.append((t, True))
-        elif not lit and self._lit_since is not None:
-            self._lit_since = None
-            self._lit_log.append((t, False))
-        snd = freq > 0 and duty > 0
-        if snd and self._sound_since is None:
-            self._sound_since = t
-            self._sound_log.append((t, True))
-        elif not snd and self._sound_since is not None:
-            self._sound_since = None
-            self._sound_log.append((t, False))
-        w = self._open_wake
-        if w is not None:
-            if w.lit_ms is None and lit:
-                w.lit_ms = max(t, w.trigger_ms)
-            if w.sound_ms is None and snd:
-                w.sound_ms = max(t, w.trigger_ms)
-
-    @property
-    def last_tel(self) -> dict:
-        """The last telemetry line the firmware printed, as a dict ({} before the first)."""
-        if self._tel_line:
-            try:
-                self._tel = json.loads(self._tel_line)
-            except ValueError:
-                pass
-            self._tel_line = ""
-        return self._tel
-
-    def _tel_value(self, key: str):
-        """One value of the last telemetry line without parsing it all (the 1 Hz samples ask
-        for two): found by its key in the firmware's fixed format, or from last_tel."""
-        line = self._tel_line
-        if not line:
-            return self._tel.get(key)
-        i = line.find('"%s":' % key)
-        if i < 0:
-            return self.last_tel.get(key)
-        i += len(key) + 3
-        j = i
-        while j < len(line) and line[j] not in ",}":
-            j += 1
-        v = line[i:j]
-        if v == "null":
-            return None
-        if v in ("true", "false"):
-            return v == "true"
-        try:
-            return float(v) if "." in v else int(v)
-        except ValueError:
-            return self.last_tel.get(key)
-
-    def _console(self, line: str) -> None:
-        if self.keep_console:
-            self.console.append(line)
-        if not line.startswith("{"):
-            return
-        if line.startswith('{"t":"tel",'):  # 1 Hz: only the state is needed at once
-            self._tel_line = line
-            i = line.find('"state":"')
-            if i >= 0:
-                i += 9
-                self.state = line[i:line.index('"', i)]
-            return
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            return
-        kind = msg.get("t")
-        if kind == "tel":  # (one spelled differently from the firmware's own lines)
-            self._tel = msg
-            self._tel_line = ""
-            self.state = msg.get("state", self.state)
-        elif kind == "evt":
-            msg["sim_ms"] = self.now_ms
-            self.res.events.append(msg)
-            self._state_event(msg.get("state", self.state), msg.get("reason", "none"))
-        elif kind is None and "id" in msg:
-            msg["sim_ms"] = self.now_ms
-            self.replies.append(msg)
-
-    def _state_event(self, state: str, reason: str) -> None:
-        prev = self.state
-        self.state = state
-        t = self.now_ms
-        w = self._open_wake
-        if state in WAKE_STATES and reason != "none":
-            if w is not None and reason == "smart" and w.reason == "scheduled":
-                w.reason = "smart"  # the sunrise under way was brought forward
-                return
-            if w is not None and (w.reason == reason or prev in WAKE_STATES and state != "ALARM"):
-                return  # the same wake, seen again (a reboot, or the ramp becoming AWAKE)
-            trig = t
-            # a press or a command that has not led to a wake within 2 s never will
-            self._pending = [(k, at) for k, at in self._pending
-                             if k not in ("button", "wake") or t - at <= 2000]
-            for i, (kinds, at) in enumerate(self._pending):
-                if reason in TRIGGER_REASONS.get(kinds, ()):
-                    trig = at
-                    del self._pending[i]
-                    break
-            w = Wake(reason, trig, t)
-            self.res.wakes.append(w)
-            self._open_wake = w
-            w.lit_ms = _first_on(self._lit_log, trig)
-            w.sound_ms = _first_on(self._sound_log, trig)
-        elif state not in WAKE_STATES:
-            self._open_wake = None
-        if reason == "none":  # a press that lit the lamp or started a night is used up
-            self._pending = [(k, at) for k, at in self._pending if k not in ("button", "wake")]
-
-    def _sample(self) -> None:
-        strip, white, freq, duty = self.outputs()
-        px = self._px
-        if px[0] is not strip:  # (the strip's bytes change only when the firmware writes it)
-            px = self._px = (strip, pixel(strip, 0), pixel(strip, 1))
-        bpm = self._tel_value("bpm")
-        self.res.samples.append(Sample(
-            self.now_ms, self.state, px[1], px[2],
-            white, freq if duty else 0, duty * 1000 // 32768,
-            round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
-            bpm, bool(self._tel_value("contact"))))
 
     # -- things that happen to the pod ---------------------------------------------------------
     def at(self, t_ms: int, fn) -> None:
@@ -332,7 +67,7 @@ class SimPod:
         pin = self.pins.BUTTON_PIN
 
         def down():
-            self._pending.append(("button", self.now_ms))
+            self.note_trigger("button")
             self.board.set_input(pin, 0)
 
         self.at(t_ms, down)
@@ -352,7 +87,7 @@ class SimPod:
 
         def arrive():
             if wake:
-                self._pending.append(("wake", self.now_ms))
+                self.note_trigger("wake")
             self.board.feed_rx(data)
 
         if at_ms is None:
@@ -365,9 +100,6 @@ class SimPod:
         from simulator import faults
         self.res.faults.append(Fault(kind, t_ms, arg))
         self.at(t_ms, lambda: faults.apply(self, kind, arg))
-
-    def note_trigger(self, kind: str) -> None:
-        self._pending.append((kind, self.now_ms))
 
     # -- running -------------------------------------------------------------------------------
     def _boot_once(self) -> None:
@@ -508,25 +240,3 @@ class SimPod:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-
-def pixel(strip: bytes, i: int) -> tuple[int, int, int]:
-    """(r, g, b) of pixel i from the bytes a WS2812 strip received (GRB on the wire)."""
-    o = i * 3
-    if len(strip) < o + 3:
-        return (0, 0, 0)
-    return (strip[o + 1], strip[o], strip[o + 2])
-
-
-def _first_on(log: list[tuple[int, bool]], since: int) -> int | None:
-    """The first time at or after `since` when the logged condition held."""
-    on_at_since = False
-    for t, on in log:
-        if t <= since:
-            on_at_since = on
-        elif on:
-            return since if on_at_since else t
-    return since if on_at_since else None
-
-
-

@@ -1,6 +1,6 @@
 import pytest
 
-from simulator.sim import firmware_module
+from simulator.sandbox import firmware_module
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,11 @@ import types
 from pathlib import Path
 from typing import Any
 
+from simulator import FIRMWARE_DIR
 from simulator.hw import air as airmod
 from simulator.hw import simstate
-from simulator.sandbox import FlashFS, Sandbox
-from simulator.sim import FIRMWARE_DIR
+from simulator.hw.flash import FlashFS
+from simulator.sandbox import Sandbox
 
 KEY_HEX = "00112233445566778899aabbccddeeff" * 2
 KEY = bytes.fromhex(KEY_HEX)

@@ -76,7 +76,7 @@ class Night:
 
 @pytest.fixture
 def fwr(fw):
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     fw.reasons = firmware_module("pod.reasons")
     return fw
 

@@ -4,7 +4,7 @@ cut later in the night still boots into the alarm."""
 import errno
 
 from storagekit import program_bytes
-from test_review_failsafe import SHORT, WRITE_ERROR, fail_writes, night_pod
+from test_failsafe_night_faults import SHORT, WRITE_ERROR, fail_writes, night_pod
 
 S = 1000
 

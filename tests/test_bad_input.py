@@ -10,7 +10,7 @@ import time
 import pytest
 
 from host_tools import cli as podctl_cli
-from host_tools import clikit
+from host_tools import clikit, deploy_run
 from simulator import cli as sim_cli
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -34,8 +34,8 @@ def no_work(monkeypatch):
     monkeypatch.setattr(simulator.serve, "serve", tripwire("pod-sim serve"))
     monkeypatch.setattr(simulator.live, "LiveView", tripwire("the live view"))
     monkeypatch.setattr(host_tools.transport.Transport, "connect", tripwire("a serial port"))
-    monkeypatch.setattr(podctl_cli.Transport, "connect", tripwire("a serial port"))
-    monkeypatch.setattr(podctl_cli, "_run", tripwire("esptool"))
+    monkeypatch.setattr(deploy_run.Transport, "connect", tripwire("a serial port"))
+    monkeypatch.setattr(deploy_run, "_run", tripwire("esptool"))
 
 
 def write(path, text):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import bench_hr
-from simulator import hrbench as H
+from simulator import hrcases as H
 
 
 def _case(seconds=40, bpm=60.0, off=None, moving=None, steps=None):
@@ -157,8 +157,9 @@ def test_a_recording_feeds_the_register_model_and_the_real_driver(tmp_path):
     from simulator import FIRMWARE_DIR
     from simulator.hrcsv import CsvSource
     from simulator.hw import simstate
+    from simulator.hw.flash import FlashFS
     from simulator.hw.max30102sim import MAX30102Sim
-    from simulator.sandbox import FlashFS, Sandbox
+    from simulator.sandbox import Sandbox
     c = H.finish(H.sleeper_case("s", "", 40, 5))
     path = tmp_path / "rec.csv"
     H.write_csv(c, path)

@@ -3,9 +3,10 @@ import pytest
 
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
+from simulator.hw.flash import FlashFS
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.sleeper import Sleeper
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.sandbox import Sandbox
 
 
 class Rig:

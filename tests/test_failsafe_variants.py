@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from simulator import FIRMWARE_DIR
-from simulator.failsafe import Monitor
+from simulator.failsafe import SafetyMonitor
 from simulator.sim import SimPod
 
 M = 60 * 1000
@@ -32,7 +32,7 @@ def night(fw_dir, clock="05:50", settings=None, program=None):
         pod.fs.path("settings.json").write_text(json.dumps(settings))
     if program is not None:
         pod.fs.path("program.json").write_text(json.dumps(program))
-    mon = Monitor(pod, program=program)
+    mon = SafetyMonitor(pod, program=program)
     if program is not None:
         mon.answer_ms = program["wake"].get("answer_min", 20) * M
     mon.advance(3000)
@@ -69,7 +69,7 @@ def crash_scenario(fw_dir):
 
 def stacked_crashes_scenario(fw_dir):
     # a boot loop, then two crashes while the board reboots: the third error strikes inside
-    # main.py's crash handler (tests/test_failsafe_findings.py)
+    # main.py's crash handler (tests/test_failsafe_boot_faults.py)
     pod, mon = night(fw_dir)
     mon.fault("boot-crash", 3)
     mon.advance(1500)

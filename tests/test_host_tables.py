@@ -12,7 +12,8 @@ from host_tools import fwtables
 from host_tools import journal as hj
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.hw.flash import FlashFS
+from simulator.sandbox import Sandbox
 
 TYPINGS_MACHINE = Path(__file__).resolve().parent.parent / "build" / "mpy-typings" / "machine.pyi"
 

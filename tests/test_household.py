@@ -568,8 +568,9 @@ def test_flood_is_read_a_few_frames_per_tick():
 
 # -- the boot epoch in flash ---------------------------------------------------------------------
 def _epoch_module(root) -> tuple[Any, Any]:
-    from simulator.sandbox import FlashFS, Sandbox
-    from simulator.sim import FIRMWARE_DIR
+    from simulator import FIRMWARE_DIR
+    from simulator.hw.flash import FlashFS
+    from simulator.sandbox import Sandbox
     fs = FlashFS(root)
     board = simstate.current or simstate.Board()
     sb = Sandbox(FIRMWARE_DIR, board, fs)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import hrbench as H
+from simulator import hrcases as H
 from simulator.hw import simstate
 from simulator.hw.max30102sim import MAX30102Sim
 from simulator.hw.sleeper import Sleeper
-from simulator.sim import firmware_module
+from simulator.sandbox import firmware_module
 
 FS = 25
 PER = 1000 // FS

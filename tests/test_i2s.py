@@ -8,7 +8,8 @@ import pytest
 
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.hw.flash import FlashFS
+from simulator.sandbox import Sandbox
 from simulator.sim import SimPod
 
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"

@@ -11,7 +11,8 @@ import pytest
 from host_tools import journal as hj
 from simulator import FIRMWARE_DIR
 from simulator.hw import simstate
-from simulator.sandbox import FlashFS, Sandbox
+from simulator.hw.flash import FlashFS
+from simulator.sandbox import Sandbox
 
 NOV_23_2026 = 9823
 IDLE, WIND_DOWN, SLEEP, WAKE_RAMP, AWAKE, ALARM = range(6)

@@ -8,7 +8,8 @@ from host_tools.refusals import firmware_table
 from simulator.faults import serial_garbage
 from simulator.hw import simstate
 from simulator.night import parse_fault
-from simulator.sim import SimPod, firmware_module
+from simulator.sandbox import firmware_module
+from simulator.sim import SimPod
 
 REF = {name: n for n, name in firmware_table().items()}  # the firmware's REF_* numbers
 

@@ -205,7 +205,7 @@ def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
     import re
 
     from simulator import FIRMWARE_DIR
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     src = (FIRMWARE_DIR / "boot.py").read_text()
     code = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert code[0] == "import machine"

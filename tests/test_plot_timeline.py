@@ -12,7 +12,8 @@ import struct
 
 import pytest
 
-from simulator.sim import SimPod, firmware_module
+from simulator.sandbox import firmware_module
+from simulator.sim import SimPod
 from simulator.timeline import (
     WARM_NAMES,
     colour_name,
@@ -284,7 +285,7 @@ def test_plot_shows_the_lights(night, fault_night, tmp_path):
 
 def test_plot_rejects_an_empty_night(tmp_path):
     from simulator.plot import plot_night
-    from simulator.sim import NightResult
+    from simulator.recorder import NightResult
 
     with pytest.raises(ValueError):
         plot_night(NightResult(), tmp_path / "x.png")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import serial
 
-from host_tools import cli, deploy, podfiles, transport
+from host_tools import cli, commands, deploy, deploy_run, monitor_view, podfiles, transport
 from host_tools.transport import (
     CommandFailed,
     Disconnected,
@@ -271,7 +271,7 @@ def test_flash_dry_run_prints_the_esptool_commands(capsys, chip, offset, tmp_pat
 def test_deploy_dry_run_prints_the_mpy_cross_and_mpremote_commands(capsys, monkeypatch):
     def no_repl(cmd, capture=False):
         raise PodError("could not enter raw repl")
-    monkeypatch.setattr(cli, "_run", no_repl)
+    monkeypatch.setattr(deploy_run, "_run", no_repl)
     assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--dry-run", "--build", "out"]) == 0
     out = capsys.readouterr().out
     assert "stale files: unknown" in out and "podctl maintenance" in out
@@ -306,7 +306,7 @@ def test_deploy_dry_run_shows_the_stale_files_it_would_remove(capsys, monkeypatc
         ran.append(cmd)
         assert cmd == deploy.list_command("/dev/ttyUSB0"), "a dry run only lists the pod's files"
         return subprocess.CompletedProcess(cmd, 0, OLD_POD_LISTING, "")
-    monkeypatch.setattr(cli, "_run", listing)
+    monkeypatch.setattr(deploy_run, "_run", listing)
     assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--dry-run", "--build", "out"]) == 0
     out = capsys.readouterr().out
     current = {str(deploy.target_name(r)) for r in deploy.firmware_files()}
@@ -335,8 +335,8 @@ def test_deploy_removes_the_stale_files_after_the_copy(tmp_path, monkeypatch):
             names = [c[1:] for c in cmd if c.startswith(":")]
             out = "\n".join(hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() for n in names)
         return subprocess.CompletedProcess(cmd, 0, out, "")
-    monkeypatch.setattr(cli, "_run", fake_run)
-    monkeypatch.setattr(cli, "enter_maintenance", lambda a: "maintenance")
+    monkeypatch.setattr(deploy_run, "_run", fake_run)
+    monkeypatch.setattr(deploy_run, "enter_maintenance", lambda a: "maintenance")
     assert cli.main(["--port", "/dev/ttyUSB0", "deploy", "--build", str(tmp_path)]) == 0
     rms = [c for c in ran if "rm" in c]
     assert len(rms) == 1 and ":pod/oldname.mpy" in rms[0] and ":pod/link/old.mpy" in rms[0]
@@ -404,7 +404,7 @@ def test_program_check_lists_each_error_as_path_and_reason(tmp_path, capsys):
 
 # -- monitor --------------------------------------------------------------------------------
 def test_monitor_says_when_the_pod_goes_quiet_and_when_it_speaks_again():
-    m = cli.Monitor(quiet_s=3)
+    m = monitor_view.MonitorView(quiet_s=3)
     m.last = 100.0
     assert m.update({"t": "tel", "state": "SLEEP"}, 100.5) is None
     assert m.update(None, 103.0) is None           # 2.5 s of silence: fine
@@ -417,7 +417,7 @@ def test_monitor_says_when_the_pod_goes_quiet_and_when_it_speaks_again():
 
 def test_monitor_live_view_shows_the_telemetry_and_the_silence():
     from rich.console import Console
-    m = cli.Monitor(quiet_s=3)
+    m = monitor_view.MonitorView(quiet_s=3)
     m.last = 0.0
     m.update({"t": "tel", "state": "ALARM", "reason": "hr_low", "rgb": [255, 200, 120], "white": 65535,
               "tone": 880, "vol": 500, "bpm": 38.5, "contact": True, "q": 90, "sensor": "ok",
@@ -433,30 +433,30 @@ def test_monitor_live_view_shows_the_telemetry_and_the_silence():
 
 def test_status_reads_in_human_units():
     """Percent for light and volume, bpm, minutes; the JSON (the pod's reply) keeps the raw."""
-    line = cli.describe_status({"state": "WAKE_RAMP", "reason": "scheduled", "rgb": [255, 120, 20],
+    line = commands.describe_status({"state": "WAKE_RAMP", "reason": "scheduled", "rgb": [255, 120, 20],
                                 "white": 32768, "tone": 523, "vol": 250, "bpm": 61.4,
                                 "contact": True, "sensor": "ok", "up": 5400000, "rc": "power_on",
                                 "mem": 16000})
     assert line.startswith("WAKE_RAMP (scheduled)  strip 100 % rgb(255, 120, 20), white LED 50 %")
     assert "sound 25 % at 523 Hz" in line and "heart 61 bpm (contact, sensor ok)" in line
     assert "up 90 min" in line
-    safe = cli.describe_status({"state": "ALARM", "white": 65535, "tone": 0, "bpm": None, "up": 3000})
+    safe = commands.describe_status({"state": "ALARM", "white": 65535, "tone": 0, "bpm": None, "up": 3000})
     assert "strip -- rgb(), white LED 100 %" in safe and "sound off" in safe and "heart --" in safe and "up 3 s" in safe
 
 
 def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
     import argparse
     cfg = {"pod_name": "bedtime-pod", "wake_level": 650, "cap_min": 600, "hr_low": 40, "hr_high": 130}
-    cli._show_config(argparse.Namespace(json=False), cfg, "config: the pod's settings")
+    commands.show_config(argparse.Namespace(json=False), cfg, "config: the pod's settings")
     out = capsys.readouterr().out
     assert "65 % of full light" in out and "10 h 00 min" in out and "40 bpm" in out
-    cli._show_config(argparse.Namespace(json=True), cfg, "x")
+    commands.show_config(argparse.Namespace(json=True), cfg, "x")
     assert json.loads(capsys.readouterr().out) == cfg
 
 
 # -- host and firmware agree ----------------------------------------------------------------
 def test_host_limits_are_the_firmwares():
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
     assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
     assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK

@@ -14,7 +14,7 @@ import pytest
 import serial
 from podsim import ROOT, Server
 
-from host_tools import cli
+from host_tools import cli, deploy_run, monitor_view
 from host_tools.transport import CommandFailed, NotAnswering, PodError, PortBusy, Transport
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs ptys")
@@ -177,7 +177,7 @@ def test_flash_asks_before_erasing_a_pod_with_a_night_under_way(server, tmp_path
     fw = tmp_path / "fw.bin"
     fw.write_bytes(b"\xe9" + bytes(15))
     ran = []
-    monkeypatch.setattr(cli, "_run", lambda cmd, capture=False: ran.append(cmd))
+    monkeypatch.setattr(deploy_run, "_run", lambda cmd, capture=False: ran.append(cmd))
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # no person to ask
     with Transport.connect(server.port, timeout=5) as t:
         t.request("start")
@@ -212,7 +212,7 @@ def _end_night(t):
 def test_the_monitor_sends_wake_and_ack_and_logs_the_answers(server):
     """Keys w and a in `podctl monitor`: the pod's answer, a refusal in words, in its event log."""
     from rich.console import Console
-    mon = cli.Monitor()
+    mon = monitor_view.MonitorView()
     with Transport.connect(server.port, timeout=5) as t:
         assert mon.command(t, "ack") == "you sent ack: refused, there is no alarm to acknowledge"
         t.request("start")

@@ -84,7 +84,7 @@ def test_logs_pull_saves_every_journal_file(server, tmp_path, capsys):
 
 # -- config ---------------------------------------------------------------------------------
 def test_config_get_and_set_through_podctl(server, capsys):
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     light = firmware_module("pod.light")
     assert podctl(server.port, "--json", "config", "get") == 0
     before = json.loads(capsys.readouterr().out)

@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 
 from simulator import FIRMWARE_DIR, soakreport
-from simulator.failsafe import Monitor
+from simulator.failsafe import SafetyMonitor
 from simulator.sim import SimPod
 
 
@@ -112,7 +112,7 @@ class PodUnderFaults(RuleBasedStateMachine):
         self.pod.sample_ms = 0  # the monitor reads the outputs' changes, not 1 Hz samples
         import json
         self.pod.fs.path("program.json").write_text(json.dumps(program))
-        self.mon = Monitor(self.pod, hold_ms=program["sleep"]["hr_hold_s"] * 1000,
+        self.mon = SafetyMonitor(self.pod, hold_ms=program["sleep"]["hr_hold_s"] * 1000,
                            grace_ms=program["sleep"]["no_signal_min"] * M,
                            answer_ms=program["wake"]["answer_min"] * M, program=program)
         self.program = program  # soak report: margins and coverage of this example

@@ -65,7 +65,7 @@ def test_a_sensor_that_comes_back_is_used_again(kind):
 def test_a_recording_runs_the_whole_pod(tmp_path):
     """A t_ms,ir,red recording in place of the simulated sleeper: sensor model, driver,
     estimator and core, unchanged; when the recording ends the pod sees no skin."""
-    from simulator import hrbench as H
+    from simulator import hrcases as H
     from simulator.hrcsv import CsvSource
     c = H.finish(H.sleeper_case("rec", "", 120, 9))
     path = tmp_path / "rec.csv"

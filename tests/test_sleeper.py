@@ -3,7 +3,7 @@ perfusion, movement, saturation), each read by the firmware's estimator as the p
 import pytest
 
 from simulator.hw.sleeper import Sleeper
-from simulator.sim import firmware_module
+from simulator.sandbox import firmware_module
 
 FS = 25
 PER = 1000 // FS

@@ -9,7 +9,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from simulator import soakreport
-from simulator.failsafe import Monitor
+from simulator.failsafe import SafetyMonitor
 from simulator.sim import SimPod
 from tests.test_failsafe_variants import VARIANTS, broken_copy
 from tests.test_property_failsafe import REPLAY, FailuresOnly, PodUnderFaults
@@ -51,7 +51,7 @@ def test_an_undisturbed_scheduled_wake_is_measured_against_the_program(wake):
     program = {"version": 1, "wind_down": {"minutes": 5}, "wake": wake}
     pod = SimPod(start_clock="22:30")
     pod.fs.path("program.json").write_text(json.dumps(program))
-    mon = Monitor(pod)
+    mon = SafetyMonitor(pod)
     mon.advance(3000)
     mon.long_press()
     mon.advance(70 * M)
@@ -107,7 +107,7 @@ def test_open_finding_heart_rate_out_of_band_right_after_a_sensor_glitch():
                         "window_min": 0}}
     pod = SimPod(start_clock="22:30", seed=1)
     pod.fs.path("program.json").write_text(json.dumps(program))
-    mon = Monitor(pod, hold_ms=10000, grace_ms=M)
+    mon = SafetyMonitor(pod, hold_ms=10000, grace_ms=M)
     mon.advance(3000)
     mon.long_press()
     mon.advance(5000)

@@ -4,8 +4,9 @@ the test shows the sleeper is now woken in time; where the monitor's estimate wa
 shows what the pod does (as real hardware would) and that the monitor now agrees."""
 import json
 
-from simulator.failsafe import Monitor
-from simulator.sim import BOOT_DELAY_MS, SimPod, _first_on
+from simulator.failsafe import SafetyMonitor
+from simulator.recorder import first_on
+from simulator.sim import BOOT_DELAY_MS, SimPod
 
 M = 60 * 1000
 WDT_MS = 5000
@@ -19,7 +20,7 @@ def asleep():
     """A pod whose night is under way (asleep) at 8000 ms, watched by the safety monitor."""
     pod = SimPod(start_clock="22:30", seed=1)
     pod.fs.path("program.json").write_text(json.dumps(PROGRAM))
-    mon = Monitor(pod, hold_ms=10000, grace_ms=M)
+    mon = SafetyMonitor(pod, hold_ms=10000, grace_ms=M)
     mon.advance(3000)
     mon.long_press()
     mon.advance(5000)
@@ -56,7 +57,7 @@ def test_crashes_piled_up_in_a_boot_loop_light_the_pod_within_a_second():
     first = struck(pod, "crash", 9500)
     assert first is not None and first >= 9500
     assert resets(pod, "watchdog") == []  # nothing waited for the watchdog
-    lit = _first_on(pod._lit_log, first)
+    lit = first_on(pod._lit_log, first)
     assert lit is not None and lit - first <= 1000, (first, pod._lit_log)
     assert any(e.get("ev") == "safe_mode" for e in pod.res.events)  # the boot loop is seen
     assert mon.violations == []
@@ -73,7 +74,7 @@ def test_a_hang_while_the_board_reboots_after_a_power_cut_strikes_once_the_code_
     assert s is not None and s >= back + BOOT_DELAY_MS
     [wd] = resets(pod, "watchdog")
     assert s < wd <= s + WDT_MS
-    lit = _first_on(pod._lit_log, s)
+    lit = first_on(pod._lit_log, s)
     assert lit is not None and lit <= wd + 1000
     assert pod.state == "ALARM"
     assert mon.violations == []
@@ -87,7 +88,7 @@ def test_a_power_cut_ends_a_hang():
     assert struck(pod, "hang", 8000) == 8000
     assert resets(pod, "watchdog") == []
     assert resets(pod) == [8300 + 60000]
-    lit = _first_on(pod._lit_log, 8300 + 60000)
+    lit = first_on(pod._lit_log, 8300 + 60000)
     assert lit is not None and lit <= 8300 + 60000 + 1000
     assert pod.state == "ALARM"
     assert mon.violations == []
@@ -101,7 +102,7 @@ def test_a_crash_on_a_hung_board_never_strikes_and_the_watchdog_wakes():
     assert struck(pod, "crash", 8300) is None
     [wd] = resets(pod, "watchdog")
     assert wd <= 8000 + WDT_MS
-    lit = _first_on(pod._lit_log, 8000)
+    lit = first_on(pod._lit_log, 8000)
     assert lit is not None and lit <= 8000 + WDT_MS + 1000
     assert mon.violations == []
 
@@ -117,7 +118,7 @@ def test_a_hang_pending_while_the_board_boots_strikes_before_a_later_boot_loop()
     assert s is not None and s >= 8900 + BOOT_DELAY_MS  # after the boot crashes' reset
     [wd] = resets(pod, "watchdog")
     assert s < wd <= s + WDT_MS
-    lit = _first_on(pod._lit_log, s)
+    lit = first_on(pod._lit_log, s)
     assert lit is not None and lit <= wd + 1000
     assert any(e.get("ev") == "safe_mode" for e in pod.res.events)
     assert mon.violations == []
@@ -132,7 +133,7 @@ def test_a_crash_before_the_verdict_after_a_power_cut_still_lights_the_pod():
     pod, mon = run([("boot-crash", 3, 1500), ("power-cut", 1, 600), ("crash", 0, 600)])
     s = struck(pod, "crash", 10100)
     assert s is not None and s >= 9500 + 1000 + BOOT_DELAY_MS  # once power is back and booted
-    lit = _first_on(pod._lit_log, s)
+    lit = first_on(pod._lit_log, s)
     assert lit is not None and lit - s <= 1000, (s, pod._lit_log)
     assert pod.state == "ALARM"
     assert mon.violations == []
@@ -145,7 +146,7 @@ def test_a_boot_that_fails_before_its_verdict_counts_toward_the_boot_loop():
     failed boots began again: three boots crashed and no safe mode came. A reset (not a
     power-on) that finds no marker now counts the boot before it as failed."""
     pod = SimPod(start_clock="22:30", seed=1)
-    mon = Monitor(pod)
+    mon = SafetyMonitor(pod)
     mon.advance(3000)
     mon.fault("power-cut", 5)
     mon.advance(300)
@@ -157,8 +158,8 @@ def test_a_boot_that_fails_before_its_verdict_counts_toward_the_boot_loop():
     assert struck(pod, "crash", 3300) is not None
     assert [r["cause"] for r in pod.res.resets] == ["power_on", "hard", "hard", "hard"]
     [safe] = [e["sim_ms"] for e in pod.res.events if e.get("ev") == "safe_mode"]
-    assert _first_on(pod._lit_log, safe - 1000) is not None
-    assert _first_on(pod._sound_log, safe - 1000) is not None
+    assert first_on(pod._lit_log, safe - 1000) is not None
+    assert first_on(pod._sound_log, safe - 1000) is not None
     assert mon.violations == []
 
 
@@ -180,6 +181,6 @@ def test_after_a_corrupt_program_the_default_programs_grace_applies():
     mon.fault("i2c-stuck")
     mon.advance(12 * M)
     pod.close()
-    lit = _first_on(pod._lit_log, t)
+    lit = first_on(pod._lit_log, t)
     assert lit is not None and 10 * M <= lit - t <= 10 * M + 1000
     assert mon.violations == []

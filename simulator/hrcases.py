@@ -1,4 +1,4 @@
-"""Heart-rate benchmark parts that need no reference library: the cases' signals with their
+"""Heart-rate cases and their scoring, with no reference library: the cases' signals with their
 truth, the per-second contract for every estimator, and the scoring. `make bench-hr`
 (simulator/bench_hr.py) runs them; tests/test_bench_hr.py checks them on small inputs.
 
