@@ -186,6 +186,7 @@ class Sleeper:
         step_dt = -1   # the phase step hr * dt / 60000.0, kept while hr and dt stay the same
         step = 0.0
         tu = t0_us
+        wn = _WAVE_N
         for j in range(n):
             tu += per_us
             t = tu // 1000
@@ -202,15 +203,16 @@ class Sleeper:
                     step = hr * dt / 60000.0
                     step_dt = dt
                 phase += step
-                phase -= int(phase)
+                if phase >= 1.0:  # (below 1 the integer part is 0: nothing to take off)
+                    phase -= int(phase)
             seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
             if contact:
                 if slow:
-                    k = int(phase * per * _WAVE_N / _WAVE_MS)
-                    if k >= _WAVE_N:
-                        k = _WAVE_N - 1
+                    k = int(phase * per * wn / _WAVE_MS)
+                    if k >= wn:
+                        k = wn - 1
                 else:
-                    k = int(phase * _WAVE_N)
+                    k = int(phase * wn)
                 r = (t >> 6) & 63
                 reds[j] = rr[r] - pr[k] + ((seed >> 16) & 63) - 32
                 irs[j] = ri[r] - pi[k] + ((seed >> 8) & 63) - 32
