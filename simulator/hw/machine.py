@@ -143,10 +143,7 @@ class I2C:
         return sorted(b.i2c.keys())
 
     def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
-        b = simstate.current
-        dev = None if b.i2c_fault else b.i2c.get(addr)  # (a healthy bus: _dev's answer)
-        if dev is None:
-            dev = self._dev(addr)
+        dev = self._dev(addr)
         into = getattr(dev, "read_into", None)
         if into is not None:  # a model that fills the buffer itself (no copy)
             into(memaddr, buf)
@@ -223,10 +220,7 @@ class WDT:
         _b().wdt_start(timeout)
 
     def feed(self):
-        b = simstate.current  # (Board.wdt_feed, inlined: once a tick)
-        if b.wdt_timeout_ms:
-            b.wdt_feeds += 1
-            b.wdt_deadline = b.us + b.wdt_timeout_ms * 1000
+        simstate.current.wdt_feed()
 
 
 class Timer:

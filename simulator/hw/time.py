@@ -32,17 +32,8 @@ def ticks_diff(a, b):
 def sleep_ms(ms):
     b = simstate.current
     if ms > 0:
-        # (Board.advance_us's quick case, inlined: the main loop sleeps here every tick, and
-        # mostly nothing is due meanwhile)
-        t = b.us + ms * 1000
-        evs = b._events
-        wd = b.wdt_deadline
-        if (not evs or evs[0][0] > t) and (wd < 0 or wd > t):
-            b.us = t
-        else:
-            b.advance_us(ms * 1000)
-    if b.kbd_hit:
-        b.check_intr()
+        b.advance_us(ms * 1000)
+    b.check_intr()
 
 
 def sleep_us(us):
