@@ -73,9 +73,10 @@ def soak_speed(examples: int = 8) -> dict:
 def main() -> int:
     figures: dict = {"machine": platform.machine(), "python": platform.python_version(),
                      "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}
-    print("Simulating the default night (best of 3)...", flush=True)
+    print("Simulating the default night on one core (best of 3)...", flush=True)
     figures["simulator"] = s = sim_speed()
-    print("  %.2f simulated hours in %.2f s wall: %dx real time (%.2f s CPU: %dx)"
+    print("  %.2f simulated hours in %.2f s wall: %dx real time (%.2f s of CPU: %dx by CPU "
+          "time)"
           % (s["night_sim_hours"], s["night_wall_s"], s["speed_x_realtime"], s["night_cpu_s"],
              s["speed_x_realtime_cpu"]))
     print("The deep fail-safe soak on one core (8 fixed examples)...", flush=True)

@@ -21,6 +21,7 @@ from simulator.hw import simstate
 from simulator.hw.sleeper import Sleeper
 from simulator.sandbox import firmware_module
 
+_NO_PWM = (0, 0)  # (freq, duty) of a PWM channel never made
 WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
 SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
 
@@ -131,8 +132,8 @@ class WakeRecorder:
         b = self.board
         p = self.pins
         strip = b.strips.get(p.STRIP_PIN, b"")
-        white = b.pwm.get(p.WHITE_PIN, [0, 0])[1]
-        freq, duty = b.pwm.get(p.BUZZER_PIN, [0, 0])
+        white = b.pwm.get(p.WHITE_PIN, _NO_PWM)[1]
+        freq, duty = b.pwm.get(p.BUZZER_PIN, _NO_PWM)
         return strip, white, freq, duty
 
     def lit(self) -> bool:
@@ -164,23 +165,26 @@ class WakeRecorder:
         return freq > 0 and duty > 0
 
     def _output(self) -> None:
-        t = self.now_ms
         strip, white, freq, duty = self.outputs()
         lit = white >= self.white_min and bool(strip) and self._strip_lit(strip)
+        snd = freq > 0 and duty > 0
+        w = self._open_wake
+        if lit == (self._lit_since is not None) and snd == (self._sound_since is not None) and (
+                w is None or (not lit or w.lit_ms is not None) and (not snd or w.sound_ms is not None)):
+            return  # (most changes, a siren's each tick: nothing that is recorded changed)
+        t = self.now_ms
         if lit and self._lit_since is None:
             self._lit_since = t
             self._lit_log.append((t, True))
         elif not lit and self._lit_since is not None:
             self._lit_since = None
             self._lit_log.append((t, False))
-        snd = freq > 0 and duty > 0
         if snd and self._sound_since is None:
             self._sound_since = t
             self._sound_log.append((t, True))
         elif not snd and self._sound_since is not None:
             self._sound_since = None
             self._sound_log.append((t, False))
-        w = self._open_wake
         if w is not None:
             if w.lit_ms is None and lit:
                 w.lit_ms = max(t, w.trigger_ms)

@@ -6,6 +6,7 @@ Sandbox per boot is what makes a reset lose RAM: no module object survives it.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import io
 import tempfile
@@ -26,6 +27,72 @@ from simulator.hw.flash import FlashFS
 IMPORT_MS = 15
 
 _code_cache: dict[tuple[str, float], types.CodeType] = {}
+
+
+def _consts(tree: ast.Module) -> dict[str, int]:
+    """The module's `NAME = const(value)` names, as MicroPython's compiler knows them: a
+    module-level assignment of const() of an integer expression (of earlier consts too), the
+    name never assigned anywhere else in the module."""
+    found: dict[str, int] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "const"
+                and len(node.value.args) == 1 and not node.value.keywords):
+            continue
+        try:
+            expr = _Fold(found).visit(ast.Expression(node.value.args[0]))
+            value = eval(compile(ast.fix_missing_locations(expr), "<const>", "eval"),  # noqa: S307
+                         {"__builtins__": {}})
+        except Exception:  # noqa: BLE001 - not a constant expression: left as it is
+            continue
+        if type(value) is int:
+            found[node.targets[0].id] = value
+    if not found:
+        return found
+    bound: dict[str, int] = {}  # how many times each name is bound anywhere in the module
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names = [node.id]
+        elif isinstance(node, ast.arg):
+            names = [node.arg]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names = list(node.names) * 2
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            names = [node.name]
+        elif isinstance(node, ast.alias):
+            names = [(node.asname or node.name).partition(".")[0]]
+        for n in names:
+            bound[n] = bound.get(n, 0) + 1
+    return {k: v for k, v in found.items() if bound.get(k) == 1}
+
+
+class _Fold(ast.NodeTransformer):
+    """Each load of a const name becomes its value (MicroPython inlines them when compiling)."""
+
+    def __init__(self, consts: dict[str, int]):
+        self.consts = consts
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.consts:
+            return ast.copy_location(ast.Constant(self.consts[node.id]), node)
+        return node
+
+
+def compile_firmware(path: Path) -> types.CodeType:
+    """A firmware file's code, with its const() names inlined as MicroPython's compiler does
+    (a name lookup less each time the hot loops use one: the same values, the same results)."""
+    key = (str(path), path.stat().st_mtime)
+    code = _code_cache.get(key)
+    if code is None:
+        tree = ast.parse(path.read_text(), str(path))
+        consts = _consts(tree)
+        if consts:
+            tree = ast.fix_missing_locations(_Fold(consts).visit(tree))
+        code = compile(tree, str(path), "exec")
+        _code_cache[key] = code
+    return code
 
 
 def _micropython_module(board: simstate.Board) -> types.ModuleType:
@@ -145,11 +212,7 @@ class Sandbox:
             parent = self._load(parent_name)
         else:
             parent, leaf = None, name
-        key = (str(path), path.stat().st_mtime)
-        code = _code_cache.get(key)
-        if code is None:
-            code = compile(path.read_text(), str(path), "exec")
-            _code_cache[key] = code
+        code = compile_firmware(path)
         mod = types.ModuleType(name)
         mod.__file__ = str(path)
         mod.__dict__["__builtins__"] = self.builtins
@@ -192,12 +255,7 @@ class Sandbox:
         if not path.exists():
             return
         g = {"__name__": "__main__", "__file__": str(path), "__builtins__": self.builtins}
-        key = (str(path), path.stat().st_mtime)
-        code = _code_cache.get(key)
-        if code is None:
-            code = compile(path.read_text(), str(path), "exec")
-            _code_cache[key] = code
-        exec(code, g)
+        exec(compile_firmware(path), g)
 
 
 def firmware_module(name: str, fw_dir: Path = FIRMWARE_DIR) -> types.ModuleType:

@@ -186,7 +186,11 @@ class Sleeper:
         step_dt = -1   # the phase step hr * dt / 60000.0, kept while hr and dt stay the same
         step = 0.0
         tu = t0_us
-        for j in range(n):
+        wn = _WAVE_N
+        # The first sample follows the last one by any time; when the spacing is whole ms,
+        # the others follow it by exactly that, and a faster loop below does them.
+        m = min(n, 1) if per_us > 0 and per_us % 1000 == 0 else n
+        for j in range(m):
             tu += per_us
             t = tu // 1000
             dt = t - t_prev
@@ -202,21 +206,53 @@ class Sleeper:
                     step = hr * dt / 60000.0
                     step_dt = dt
                 phase += step
-                phase -= int(phase)
+                if phase >= 1.0:  # (below 1 the integer part is 0: nothing to take off)
+                    phase -= int(phase)
             seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
             if contact:
                 if slow:
-                    k = int(phase * per * _WAVE_N / _WAVE_MS)
-                    if k >= _WAVE_N:
-                        k = _WAVE_N - 1
+                    k = int(phase * per * wn / _WAVE_MS)
+                    if k >= wn:
+                        k = wn - 1
                 else:
-                    k = int(phase * _WAVE_N)
+                    k = int(phase * wn)
                 r = (t >> 6) & 63
                 reds[j] = rr[r] - pr[k] + ((seed >> 16) & 63) - 32
                 irs[j] = ri[r] - pi[k] + ((seed >> 8) & 63) - 32
             else:
                 reds[j] = 868 + ((seed >> 8) & 63)
                 irs[j] = 1168 + ((seed >> 16) & 63)
+        if m < n:  # (the loop above with dt always per_ms: the same arithmetic, less of it)
+            dt = per_us // 1000
+            t = t_prev
+            if dt != step_dt:
+                step = hr * dt / 60000.0
+            for j in range(m, n):
+                t += dt
+                if t >= t_hr:
+                    hr = self.true_hr(t)
+                    t_hr = t + 1000
+                    per = 60000.0 / hr
+                    slow = per > _WAVE_MS
+                    step = hr * dt / 60000.0
+                phase += step
+                if phase >= 1.0:
+                    phase -= int(phase)
+                seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+                if contact:
+                    if slow:
+                        k = int(phase * per * wn / _WAVE_MS)
+                        if k >= wn:
+                            k = wn - 1
+                    else:
+                        k = int(phase * wn)
+                    r = (t >> 6) & 63
+                    reds[j] = rr[r] - pr[k] + ((seed >> 16) & 63) - 32
+                    irs[j] = ri[r] - pi[k] + ((seed >> 8) & 63) - 32
+                else:
+                    reds[j] = 868 + ((seed >> 8) & 63)
+                    irs[j] = 1168 + ((seed >> 16) & 63)
+            t_prev = t
         self.phase = phase
         self.t_ms = t_prev
         self.hr = hr
