@@ -156,14 +156,14 @@ VARIANTS = {
           "                                     callback=lambda t: self.wdt.feed())\n")],
         hang_scenario, "not reset by the watchdog"),
     "skip the boot-time verdict": (
-        [("boot.py", "early.verdict()\n", ""),
-         ("pod/early.py", "    if not _done:\n        verdict()\n", "    return\n")],
+        [("boot.py", "failsafe.verdict()\n", ""),
+         ("pod/failsafe.py", "    if not _done:\n        verdict()\n", "    return\n")],
         hang_scenario, "not lit"),
     "let a program or setting disable the cap": (
         [("pod/core.py", "        self.cap_ms = max(3600000, min(CAP_MAX_MS, cap_ms))",
           "        self.cap_ms = cap_ms"),
          ("pod/core.py", "        target = min(target, self.settings.cap_ms - 60000)", ""),
-         ("pod/store.py", '("cap_min", "i", 60, 720, 720)', '("cap_min", "i", 60, 10**6, 720)')],
+         ("pod/flash_store.py", '("cap_min", "i", 60, 720, 720)', '("cap_min", "i", 60, 10**6, 720)')],
         endless_program_scenario, "12-hour cap"),
     "a tap ends the fail-safe alarm": (
         [("pod/core.py", "            elif st != ALARM:\n",
@@ -171,13 +171,13 @@ VARIANTS = {
           "            else:\n")],
         tap_during_alarm_scenario, "no acknowledgement"),
     "the crash handler leaves the wake to the watchdog": (
-        [("main.py", "            early.crash(e)\n",
-          "            import time\n\n"
-          "            while True:  # wait for the watchdog\n                time.sleep_ms(100)\n")],
+        [("main.py", "        failsafe.crash(e)\n",
+          "        import time\n\n"
+          "        while True:  # wait for the watchdog\n            time.sleep_ms(100)\n")],
         crash_scenario, "not lit"),
     "a crash handler that fails leaves the board at the REPL": (
-        [("main.py", "        except Exception:  # noqa: BLE001\n            machine.reset()\n",
-          "        finally:\n            pass\n")],
+        [("main.py", "    except Exception:  # noqa: BLE001\n        machine.reset()\n",
+          "    finally:\n        pass\n")],
         stacked_crashes_scenario, "not lit"),
     # -- every wake is answered (#11) --
     "a wake that times out to idle": (

@@ -1,19 +1,16 @@
-# The boot-time verdict (decide) and safe mode, loaded only while booting: pod.early calls
-# them from boot.py and main.py, and drops this module again once the verdict is given.
-import time
-
+# The boot-time verdict on the last reset, loaded only while booting: pod.failsafe calls decide()
+# from boot.py (or main.py) and drops this module again once the verdict is given.
 import machine
 
-from pod import board, early
 from pod.marker import Marker
 from pod.reasons import R_BOOT_LOOP, R_CRASH, R_POWER_CUT, R_WATCHDOG
 
-BOOT_LOOP_LIMIT = 3  # this many failed boots in a row: safe mode
+BOOT_LOOP_LIMIT = 3  # this many failed boots in a row: safe mode (a policy number: pod.board)
 
 
 def decide():
     """Decide from the reset cause and the markers, save the verdict in RTC memory and return
-    the Marker (reason 0: all well). pod.early.verdict() calls this, then lights up if needed."""
+    the Marker (reason 0: all well). pod.failsafe.verdict() calls this, then lights up if needed."""
     cause = machine.reset_cause()
     m = Marker()
     if not m.valid:  # RTC memory lost: power-on, brownout or first boot
@@ -44,37 +41,3 @@ def decide():
         m.reason = R_BOOT_LOOP
     m.save()
     return m
-
-
-def safe_mode():
-    """Boot loop: lights up and sounds the alarm pattern, feeds the watchdog, runs nothing else.
-
-    A long press clears it (so does a power cycle, unless a night was under way)."""
-    from pod import sound
-    early.lights_on()
-    wdt = machine.WDT(timeout=board.WDT_TIMEOUT_MS)
-    buz = machine.PWM(machine.Pin(board.BUZZER_PIN), freq=2400, duty_u16=32768)
-    btn = machine.Pin(board.BUTTON_PIN, machine.Pin.IN, machine.Pin.PULL_UP)
-    print('{"t":"evt","ev":"safe_mode","state":"ALARM","reason":"boot_loop"}')
-    t0 = time.ticks_ms()
-    held = 0
-    while True:
-        now = time.ticks_ms()
-        tone = sound.alarm_tone(time.ticks_diff(now, t0))
-        if tone:
-            buz.freq(tone)
-            buz.duty_u16(32768)
-        else:
-            buz.duty_u16(0)
-        held = held + 50 if not btn.value() else 0
-        if held >= board.LONG_PRESS_MS:
-            m = Marker()
-            m.failed_boots = 0
-            m.active = 0
-            m.reason = 0
-            m.deliberate = 1
-            m.save()
-            Marker.set_flash(False)
-            machine.reset()
-        wdt.feed()
-        time.sleep_ms(50)

@@ -1,28 +1,20 @@
-# {"cmd":"program","op":"commit"}: check the upload in program.tmp and put it in place.
+# {"cmd":"program","op":"commit"}: check the upload in pod.file_spec.TEMP and put it in place.
 # The heap beside a running night cannot hold the link code, the validator and the store at
 # once, so the work comes in steps:
-#   commit() (in the request, from pod.linkfiles): the size and CRC32 streamed from flash;
-#   finish() (run by the App from its loop on the next tick (App._commit), with no link code loaded, or at
-#   once when there is no App): JSON parsed from the file and validated (pod.program, then
-#   unloaded), then the file sealed and renamed into place (pod.store.replace), then the reply.
-# A reset between the steps leaves an unsealed program.tmp: the next boot deletes it.
+#   commit() (in the request, from pod.link): the size and CRC32 streamed from flash;
+#   finish() (run by the App from its loop on the next tick (App._commit), with no link code
+#   loaded, or at once when there is no App): JSON parsed from the file and validated
+#   (pod.program, then dropped), then the file sealed and renamed into place
+#   (pod.flash_store.replace), then the reply. The App is then handed the new program
+#   (App.use_program): the next night runs it, never the one under way.
+# A reset between the steps leaves an unsealed program file: the next boot deletes it.
 import binascii
 import gc
 import json
 import os
 
-from pod import forget
-
-TEMP = "program.tmp"  # pod.store.TEMP
-
-
-def _reply(rid, body):
-    print('{"id":%s,%s}' % (rid, body))
-
-
-def _err(rid, code, message, extra=""):
-    _reply(rid, '"ok":false,"error":{"code":"%s","message":%s}%s' % (
-        code, json.dumps(message), extra))
+from pod import err, forget, lazy, ok
+from pod.file_spec import PREVIOUS, PROGRAM, TEMP
 
 
 def _remove_temp():
@@ -35,7 +27,7 @@ def _remove_temp():
 def commit(link, rid):
     up = getattr(link, "up", None)  # [size, crc, received, running crc]
     if up is None:
-        _err(rid, "no_upload", "no upload begun")
+        err(rid, "no_upload", "no upload begun")
         return
     link.up = None
     size = up[0]
@@ -55,14 +47,14 @@ def commit(link, rid):
         n = -1
     if n != size or c != crc:
         _remove_temp()
-        _err(rid, "crc_mismatch", "have %d of %d bytes, CRC %d (expected %d)" % (
+        err(rid, "crc_mismatch", "have %d of %d bytes, CRC %d (expected %d)" % (
             n, size, c, crc))
         return
     app = getattr(link, "app", None)
     if app is None:
         finish(None, rid, size, crc)
     else:
-        app.job = (rid, size, crc)  # App.tick calls finish() next
+        app.job = (rid, size, crc, TEMP)  # App.tick calls finish() next (or removes TEMP)
 
 
 def finish(app, rid, size, crc):
@@ -71,18 +63,22 @@ def finish(app, rid, size, crc):
         _finish(app, rid, size, crc)
     except Exception as e:  # noqa: BLE001 - MemoryError included: a reply, never a crash
         try:
-            _err(rid, "storage", "could not store the program: %r" % e)
+            err(rid, "storage", "could not store the program: %r" % e)
         except Exception:  # noqa: BLE001 - no heap even for the reply: none is sent
             pass
     finally:
         _remove_temp()  # left only if the commit failed
         forget("pod.program")
-        forget("pod.store")
+        forget("pod.flash_store")
+        forget("pod.file_spec")  # (its names are copied here)
 
 
 def _finish(app, rid, size, crc):
+    forget("pod.file_spec")  # (its names are copied here: room for the validator)
     gc.collect()
-    from pod import program  # first: the parsed program then fits in what is left
+    # the validator is loaded before the file is parsed (by hand, not pod.lazy): the parsed
+    # program then fits in what is left, and the heap is not cut up around it
+    from pod import program
     try:
         with open(TEMP) as f:
             prog = json.load(f)
@@ -94,43 +90,38 @@ def _finish(app, rid, size, crc):
     forget("pod.program")
     gc.collect()
     if errs:
-        _err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
+        err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
         return
-    from pod import store
+    from pod import flash_store
     with open(TEMP, "ab") as f:
-        f.write(b"%s%d %08x\n" % (store.SEAL, size, crc))
-    store.replace(TEMP, store.PROGRAM, size, crc, store.PREVIOUS)
-    store = None
-    forget("pod.store")
-    _reply(rid, '"ok":true,"name":%s' % json.dumps(name))
+        flash_store.write_seal(f, size, crc)
+    flash_store.replace(TEMP, PROGRAM, size, crc, PREVIOUS)
+    flash_store = None
+    forget("pod.flash_store")
+    ok(rid, ',"name":%s' % json.dumps(name))
     if app is not None:
-        # the next night runs it, never this one
-        app.prog = ("program.json", 0, size, crc, name)  # pod.store.PROGRAM
-        app.plan_stale = True
+        from pod.core import AWAKE, IDLE  # (resident with an App; not loaded without one)
+        app.use_program((PROGRAM, 0, size, crc, name))  # stored: the next night runs it
         st = app.pod.state
-        if st == 0 or st == 4:  # IDLE or AWAKE: no night under way (pod.core)
-            reload_plan(app)
+        if st == IDLE or st == AWAKE:  # no night under way: into the core now
+            reload(app)
 
 
-def reload_plan(app):
-    """Put the stored program into the core (after an upload; never mid-session). If the heap
-    cannot hold the store and the validator beside the running firmware, a pod that is idle
-    restarts (a deliberate reset, its lights off anyway) and loads the program at boot;
-    otherwise plan_stale stays and the App tries again at the next change of state."""
-    from pod.app import SOURCES, load_files
+def reload(app):
+    """Load the stored program and hand it to the App (after an upload; never mid-session).
+    If the heap cannot hold the store and the validator beside the running firmware, a pod
+    that is idle restarts (a deliberate reset, its lights off anyway) and loads the program at
+    boot; otherwise the App keeps it waiting and tries again at the next change of state."""
     try:
-        _, plan, app.prog, probs = load_files()
+        _, plan, info, probs = lazy("pod.stored_load", "load")
     except MemoryError:
-        if app.pod.state == 0:  # IDLE
+        from pod.core import IDLE  # (resident with an App, as pod.marker is)
+        from pod.marker import RESET_ASKED
+        if app.pod.state == IDLE:
             m = app.marker
-            m.deliberate = 1
+            m.deliberate = RESET_ASKED
             m.save()
             import machine
             machine.reset()
         return
-    app.plan_src = SOURCES[app.prog[1]]
-    app.plan_stale = False
-    app.pod.plan = plan
-    app.heart.est.set_band(plan.hr_low, plan.hr_high)
-    for p in probs:
-        app.journal.fault(0, p)
+    app.use_program(info, plan, probs)

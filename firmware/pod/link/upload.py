@@ -1,41 +1,20 @@
-# The serial link's program commands but commit (pod.lfcommit): info, read, begin, chunk,
-# abort. Loaded by pod.linkfiles for one request, then unloaded; kept small, as an upload is
-# many requests beside a running night. An upload goes into program.tmp; its state lives on the
-# Link object (link.up = [size, crc, bytes received, CRC so far]). Nothing else changes before
-# commit.
+# The link's program upload but its commit (pod.link.commit): begin, chunk, abort. Loaded by
+# pod.link for one request, then dropped; kept small, as an upload is many requests
+# beside a running night. An upload goes into pod.file_spec.TEMP; its state lives on the Link
+# object (link.up = [size, crc, bytes received, CRC so far]). Nothing else changes before commit.
 import binascii
-import json
 import os
 
-from micropython import const
-
-from pod.linkfiles import READ_MAX, err, num, ok, read
-
-_CHUNK = const(138)  # upload bytes per chunk: 184 base64 characters, the request fits 256 bytes
-TEMP = "program.tmp"        # pod.store.TEMP
-_MAX_PROGRAM = const(4096)  # pod.store.MAX_PROGRAM
-_SOURCES = ("file", "previous", "default")
+from pod import err, ok
+from pod.file_spec import CHUNK, MAX_PROGRAM, TEMP
+from pod.link.file_read import num
 
 
 def handle(link, rid, req):
-    app = link.app
     up = getattr(link, "up", None)
     op = req.get("op")
-    if op == "info" or op == "read":
-        name, src, n, crc, pname = app.prog
-        if op == "info":
-            ok(rid, ',"name":%s,"size":%d,"crc":%d,"source":"%s"' % (
-                json.dumps(pname), n, crc, _SOURCES[src]))
-        elif name:
-            read(rid, name, req, n)  # the payload comes first in the file
-        else:  # the built-in default, as json.dumps writes it
-            from pod import program
-            d = json.dumps(program.DEFAULT).encode()
-            off = num(req, "off", 0, len(d))
-            ok(rid, ',"off":%d,"data":"%s"' % (off, binascii.b2a_base64(
-                d[off:off + num(req, "n", 0, READ_MAX)]).decode().strip()))
-    elif op == "begin":
-        size = num(req, "size", 1, _MAX_PROGRAM)
+    if op == "begin":
+        size = num(req, "size", 1, MAX_PROGRAM)
         crc = num(req, "crc", 0, 0xFFFFFFFF)
         with open(TEMP, "wb"):
             pass
@@ -47,9 +26,9 @@ def handle(link, rid, req):
             return
         off = req.get("off")
         data = binascii.a2b_base64(req.get("data", ""))
-        if off != up[2] or len(data) > _CHUNK or up[2] + len(data) > up[0]:
+        if off != up[2] or len(data) > CHUNK or up[2] + len(data) > up[0]:
             err(rid, "bad_chunk", "expected offset %d, at most %d bytes up to size %d" % (
-                up[2], _CHUNK, up[0]), ',"next":%d' % up[2])
+                up[2], CHUNK, up[0]), ',"next":%d' % up[2])
             return
         with open(TEMP, "ab") as f:
             f.write(data)
@@ -65,5 +44,3 @@ def handle(link, rid, req):
         ok(rid)
     else:
         raise ValueError("op: info, read, begin, chunk, commit or abort")
-
-
