@@ -76,7 +76,7 @@ def check(root: Path) -> tuple[list[str], list[list[str]]]:
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Each import circle once, as the modules round it (the first one repeated at the end)."""
     found = []
-    seen: set[str] = set()
+    seen: set[frozenset[str]] = set()
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 
