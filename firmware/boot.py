@@ -3,10 +3,13 @@
 # Then the verdict on an interrupted session: when needed, the lights come on here, before
 # main.py imports the rest of the firmware.
 #
-# The one exception: a maintenance boot, asked for over serial (pod/linkctl.py) while no night
-# and no alarm was under way. It is a plain REPL without the watchdog (which cannot be stopped
-# once started), so deploy tools can copy files. The request is the exact marker bytes in RTC
-# memory (inactive, checksummed); it is used up here, so only this one boot is affected.
+# The one exception: a maintenance boot, asked for over serial (pod/link/control.py) while no
+# night and no alarm was under way. It is a plain REPL without the watchdog (which cannot be
+# stopped once started), so deploy tools can copy files. The request is the exact marker bytes
+# in RTC memory (inactive, checksummed); it is used up here, so only this one boot is affected.
+# Nothing may be imported before the watchdog, so the two markers are written out here: they
+# are what pod.marker.Marker.save() writes for deliberate = MAINT_ASKED and MAINT_BOOT with
+# nothing else set, and a test pins them.
 import machine
 
 if machine.RTC().memory() == b"PD\x00\x00\x00\x02\x96":
@@ -20,6 +23,6 @@ else:
     # an alarm mid-night). Deploy tools get in through a maintenance boot, which skips this.
     micropython.kbd_intr(-1)
 
-    from pod import early
+    from pod import failsafe
 
-    early.verdict()
+    failsafe.verdict()

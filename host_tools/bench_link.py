@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             res["wake"] = summary(wakes)
             res["time_sync"] = summary([_ms(lambda: t.request("time", op="set", datetime=[2026, 11, 29, 12, 0, 0]))
                                         for _ in range(5)])
-            if (FIRMWARE_DIR / "pod" / "linkfiles.py").exists():
+            if (FIRMWARE_DIR / "pod" / "link" / "__init__.py").exists():
                 from simulator.sandbox import firmware_module
                 data = json.dumps(firmware_module("pod.program").DEFAULT, separators=(",", ":")).encode()
                 t0 = time.perf_counter()

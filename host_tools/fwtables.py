@@ -24,8 +24,11 @@ class FirmwareTableError(RuntimeError):
 
 @lru_cache(maxsize=None)
 def _assignments(module: str) -> dict[str, ast.expr]:
-    """Module-level `NAME = value` of firmware/pod/<module>.py, by name."""
-    path = FIRMWARE_DIR / "pod" / (module + ".py")
+    """Module-level `NAME = value` of firmware/pod/<module>.py, by name ("link" is
+    firmware/pod/link/__init__.py; "link" the package, firmware/pod/link/__init__.py)."""
+    path = FIRMWARE_DIR / "pod" / (module.replace(".", "/") + ".py")
+    if not path.exists() and (path.with_suffix("") / "__init__.py").exists():
+        path = path.with_suffix("") / "__init__.py"
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except OSError as e:
@@ -98,7 +101,7 @@ def reset_causes() -> dict[int, str]:
 
 def program_sources() -> tuple[str, ...]:
     """Where the running program came from: file, previous or default."""
-    return names("app", "SOURCES")
+    return names("file_spec", "SOURCES")
 
 
 def journal_types() -> dict[int, str]:

@@ -1,6 +1,6 @@
 """Files over the link: program push/pull and logs pull, in chunks of at most 96 raw bytes
 (128 base64 characters), each upload checked with CRC32 on the pod before it is committed.
-The pod side is firmware/pod/linkfiles.py; the protocol is in the README ("Serial link")."""
+The pod side is firmware/pod/link/ (the router, __init__.py, and the handlers it loads); the protocol is in the README ("Serial link")."""
 from __future__ import annotations
 
 import base64
@@ -184,9 +184,9 @@ def parse_settings(pairs: list[str]) -> dict:
 
 
 def check_settings(changes: dict) -> list[str]:
-    """The firmware's own settings rules (firmware/pod/store.py check_settings), run here."""
+    """The firmware's own settings rules (firmware/pod/flash_store.py check_settings), run here."""
     from simulator.sandbox import firmware_module
-    return list(firmware_module("pod.store").check_settings(changes))
+    return list(firmware_module("pod.flash_store").check_settings(changes))
 
 
 def get_config(t: Transport) -> dict:

@@ -1,6 +1,6 @@
 """The one module that owns a pod's serial port (pyserial).
 
-The pod speaks one JSON object per line (firmware/pod/link.py): replies carry the request's
+The pod speaks one JSON object per line (firmware/pod/serial_link.py): replies carry the request's
 "id" and "ok"; telemetry ({"t":"tel"}) and event ({"t":"evt"}) lines come unasked and are
 handed to a callback. Every read here has a deadline. Every failure is a PodError with a
 message a person can act on.
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import serial
 from serial.tools import list_ports
 
-PROTOCOL = 1                 # the link protocol this host speaks (pod.link.PROTOCOL)
+PROTOCOL = 1                 # the link protocol this host speaks (pod.serial_link.PROTOCOL)
 MAX_LINE = 256               # the pod's line limit, without the newline
 BAUD = 115200
 TIMEOUT_S = 3.0              # per attempt: the pod answers within a few 100 ms loop ticks

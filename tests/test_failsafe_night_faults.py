@@ -130,6 +130,16 @@ def test_no_heap_for_the_serial_lines_mid_night_never_stops_the_loop(monkeypatch
     pod.close()
 
 
+def sounds_within_a_second(pod) -> bool:
+    """The wake's melody has rests: whether it sounds within the next second (a check at one
+    instant would depend on where the boot put the loop's ticks)."""
+    for _ in range(10):
+        if pod.sounding():
+            return True
+        pod.advance(100)
+    return pod.sounding()
+
+
 def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
     # a scheduled wake is AWAKE, no longer a night in the RTC marker, but its sound is still
     # waking the sleeper: a reset (or a deploy's maintenance boot) then would end it dark
@@ -138,13 +148,13 @@ def test_reset_and_maintenance_wait_until_the_wake_stops_sounding():
     host.n = 5000  # past the ids of the upload's requests
     start_night(pod)
     pod.advance(31 * M)
-    assert pod.state == "AWAKE" and pod.sounding() and pod.lit()
+    assert pod.state == "AWAKE" and sounds_within_a_second(pod) and pod.lit()
     for cmd in ("reset", "maintenance"):
         r = host.call(cmd=cmd)
         assert not r["ok"] and r["error"]["code"] == "refused", r
         assert r["error"]["reason"] == code_of("REF_WAKE_CALLING"), r
     pod.advance(2 * S)
-    assert pod.state == "AWAKE" and pod.sounding() and pod.lit() and pod.res.resets == []
+    assert pod.state == "AWAKE" and sounds_within_a_second(pod) and pod.lit() and pod.res.resets == []
     pod.press(pod.now_ms + 100)  # the sleeper taps: silenced, awake, the light stays
     pod.advance(2 * S)
     assert not pod.sounding()

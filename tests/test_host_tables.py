@@ -54,9 +54,19 @@ def test_every_esp32_reset_cause_has_a_name():
         assert {int(v) for v in stub.values()} <= set(causes)
 
 
-def test_the_upload_reply_names_sources_as_the_app_does():
-    # pod.lfup keeps its own copy (it is loaded per request); it must say what the app says
-    assert fwtables.names("lfup", "_SOURCES") == fwtables.program_sources()
+def test_program_sources_have_one_home_in_the_firmware():
+    """program info (pod.link.program_read) and the host both name sources from
+    pod.file_spec.SOURCES: no firmware module keeps a copy of the table."""
+    homes = []
+    for path in sorted((FIRMWARE_DIR / "pod").rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id.lstrip("_") == "SOURCES"):
+                homes.append(path.relative_to(FIRMWARE_DIR).as_posix())
+    assert homes == ["pod/file_spec.py"]
+    assert fwtables.program_sources() == ("file", "previous", "default")
+    assert fwtables.names("serial_link", "_CMDS") == ("wake", "ack", "start", "stop")
+    assert fwtables.consts("link.file_read", "READ_MAX") == {"READ_MAX": 512}  # in a package
 
 
 def test_a_table_that_is_gone_fails_loudly():

@@ -210,7 +210,7 @@ def test_a_flood_and_garbage_do_not_break_the_loop(rx_max):
     assert res.resets == [] and res.wakes == [] and res.final_state == "SLEEP"
     assert_steady_loop(tel, ASLEEP - 10 * S, t_hello + S)
     read = [a - b for a, b in zip(rx_left, rx_left[1:]) if a > b]
-    assert read and max(read) <= firmware_module("pod.link")._MAX_BYTES  # read per iteration
+    assert read and max(read) <= firmware_module("pod.serial_link")._MAX_BYTES  # read per iteration
     flood_replies = [r for r in pod.replies if r["sim_ms"] < t_hello]
     per_tick = {}
     for r in flood_replies:

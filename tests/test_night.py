@@ -200,8 +200,10 @@ def test_cli_rejects_bad_input_clearly(tmp_path):
 
 
 def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
-    """boot.py arms the watchdog before reading anything from flash, with the board's timeout.
-    Before it, only the maintenance check, which reads RTC memory and nothing else."""
+    """boot.py arms the watchdog before reading anything from flash, with the board file's timeout.
+    Before it, only the maintenance check, which reads RTC memory and nothing else: its two
+    markers are written out there, and must be the ones pod.marker lays out."""
+    import ast
     import re
 
     from simulator import FIRMWARE_DIR
@@ -210,10 +212,23 @@ def test_boot_starts_the_watchdog_first_with_the_board_timeout(fw):
     code = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert code[0] == "import machine"
     wdt = next(i for i, ln in enumerate(code) if "machine.WDT(" in ln)
-    assert code[1:wdt] == [
-        'if machine.RTC().memory() == b"PD\\x00\\x00\\x00\\x02\\x96":',
-        '    machine.RTC().memory(b"PD\\x00\\x00\\x00\\x03\\x97")  # main.py: stay at the REPL, this boot only',
+    assert [re.sub(r'b"[^"]*"', "B", ln) for ln in code[1:wdt]] == [
+        "if machine.RTC().memory() == B:",
+        "    machine.RTC().memory(B)  # main.py: stay at the REPL, this boot only",
         "else:"], code[:wdt]
+    # the two markers written out there are the ones pod.marker lays out
+    asked, boot = [ast.literal_eval(b) for b in re.findall(r'b"[^"]*"', "\n".join(code[1:wdt]))]
+    marker = firmware_module("pod.marker")
+
+    def saved(deliberate):  # what Marker.save() writes with only `deliberate` set
+        m = marker.Marker()
+        m.active = m.reason = m.failed_boots = 0
+        m.deliberate = deliberate
+        m.save()
+        return bytes(m.rtc.memory())
+
+    assert asked == saved(marker.MAINT_ASKED) == b"PD\x00\x00\x00\x02\x96"
+    assert boot == saved(marker.MAINT_BOOT) == b"PD\x00\x00\x00\x03\x97"
     m = re.search(r"machine\.WDT\(timeout=(\d+)\)", code[wdt])
     assert m and int(m.group(1)) == firmware_module("pod.board").WDT_TIMEOUT_MS
 

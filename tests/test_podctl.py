@@ -457,11 +457,11 @@ def test_config_get_shows_units_and_json_keeps_the_raw_fields(capsys):
 # -- host and firmware agree ----------------------------------------------------------------
 def test_host_limits_are_the_firmwares():
     from simulator.sandbox import firmware_module
-    assert transport.PROTOCOL == firmware_module("pod.link").PROTOCOL
-    assert transport.MAX_LINE == firmware_module("pod.link").MAX_LINE
-    assert podfiles.CHUNK == firmware_module("pod.lfup")._CHUNK
-    assert podfiles.READ_CHUNK == firmware_module("pod.linkfiles").READ_MAX
-    assert podfiles.MAX_PROGRAM == firmware_module("pod.store").MAX_PROGRAM
+    assert transport.PROTOCOL == firmware_module("pod.serial_link").PROTOCOL
+    assert transport.MAX_LINE == firmware_module("pod.serial_link").MAX_LINE
+    assert podfiles.CHUNK == firmware_module("pod.file_spec").CHUNK
+    assert podfiles.READ_CHUNK == firmware_module("pod.link.file_read").READ_MAX
+    assert podfiles.MAX_PROGRAM == firmware_module("pod.file_spec").MAX_PROGRAM
 
 
 def test_every_request_podctl_retries_is_one_the_pod_answers():

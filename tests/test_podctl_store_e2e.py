@@ -1,6 +1,6 @@
 """podctl's program push/pull and logs pull against `pod-sim serve`, end to end through a pty.
 
-The pod side of `program ...` and `logs ...` is firmware/pod/linkfiles.py."""
+The pod side of `program ...` and `logs ...` is firmware/pod/link/__init__.py and the handlers it loads."""
 import json
 import os
 import re

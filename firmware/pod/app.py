@@ -9,22 +9,19 @@ import machine
 import micropython
 from micropython import const
 
-from pod import board, core, forget, hr
+from pod import board, core, forget, hr, lazy
 from pod.drivers import Button, Buzzer, Lamp, Strip
 from pod.marker import Marker
 from pod.max30102 import MAX30102, RATE_HZ
 from pod.reasons import REASON_NAMES
 
-_STABLE_MS = const(30000)     # running this long clears the failed-boot count
+_STABLE_MS = const(30000)     # running this long clears the failed-boot count (a policy
+# number: see pod.board)
 _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
 _RETRY_MAX_MS = const(32000)
 _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
-SOURCES = ("file", "previous", "default")
-
-def core_settings(d):
-    return core.Settings(d["wake_level"], d["cap_min"] * 60000)
 
 
 class Heart:
@@ -34,7 +31,6 @@ class Heart:
         self.dev = MAX30102(i2c, board.HR_ADDR)
         self.est = hr.Estimator(RATE_HZ)
         self.ok = False
-        self.errors = 0
         self.backoff = _RETRY_MIN_MS
         self.t_retry = now
         self.bpm10 = -1
@@ -72,25 +68,15 @@ class Heart:
 
     def _failed(self, now):
         self.ok = False
-        self.errors += 1
         self.bpm10 = -1
         self.t_retry = time.ticks_add(now, self.backoff)
         self.backoff = min(self.backoff * 2, _RETRY_MAX_MS)
 
 
-def load_files():
-    """pod.files.load(), the module dropped again afterwards (also used by pod.lfcommit)."""
-    from pod import files
-    try:
-        return files.load()
-    finally:
-        forget("pod.files")
-
-
 class App:
     def __init__(self, loaded=None):
-        """loaded: what pod.files.load() returned, if main.py read the files before importing
-        this module (as it does on the pod); else they are read here."""
+        """loaded: what pod.stored_load.load() returned, if main.py read the files before
+        importing this module (as it does on the pod); else they are read here."""
         self.marker = Marker()
         m = self.marker
         alarm = bool(m.active and m.reason)
@@ -99,10 +85,10 @@ class App:
         self.t_boot = now
         # the files first: their big temporary modules come and go before the long-lived
         # objects are made, which then fill the heap from below and leave one free run
-        settings, plan, self.prog, probs = loaded or load_files()
+        settings, plan, self.prog, probs = loaded or lazy("pod.stored_load", "load")
         loaded = None
         from pod.journal import Journal
-        from pod.link import Link  # (like the journal: not beside the validator at boot)
+        from pod.serial_link import Link  # (like the journal: not beside the validator at boot)
         gc.collect()
         full = 255 if alarm else 0
         P = machine.Pin
@@ -115,10 +101,9 @@ class App:
         self.heart = Heart(i2c, now)
         self.rtc = machine.RTC()
         self.read_clock(now)
-        self.plan_src = SOURCES[self.prog[1]]
         self.plan_stale = False  # a new program waits for the end of the session
-        self.job = None  # a program commit's second step (pod.lfcommit), for the next tick
-        self.pod = core.Pod(plan, core_settings(settings), now)
+        self.job = None  # a program commit's second step (pod.link.commit), for the next tick
+        self.pod = core.Pod(plan, core.Settings(settings["wake_level"], settings["cap_min"] * 60000), now)
         settings = None
         if board.I2S_ENABLED:  # an I2S speaker plays the night; the buzzer keeps the alarm
             from pod.i2s_out import I2SOut
@@ -126,7 +111,7 @@ class App:
         self.heart.est.set_band(plan.hr_low, plan.hr_high)
         self.inp = core.In()
         self.link = Link(self.telemetry)
-        self.link.app = self  # pyright: ignore[reportAttributeAccessIssue] - for pod.linkfiles
+        self.link.app = self  # pyright: ignore[reportAttributeAccessIssue] - for pod.link (the router)
         self.journal = j = Journal()
         j.boot(machine.reset_cause(), m.reason, self.prog[1], m.failed_boots)
         if alarm:
@@ -229,7 +214,7 @@ class App:
     def _healthy(self, now):
         """Feed the watchdog only if this iteration really ran: outputs applied, time sane."""
         out = self.pod.out
-        return (0 <= self.pod.state <= core.ALARM
+        return (core.IDLE <= self.pod.state <= core.ALARM
                 and self.lamp.duty == out.white
                 and self.strip._last[0] == out.r
                 and time.ticks_diff(now, self.t_prev) < board.WDT_TIMEOUT_MS)
@@ -262,22 +247,34 @@ class App:
 
     def _commit(self, reload):
         """A program commit's heavy step (reload False), or loading the committed program into
-        the core (reload True; never mid-session): pod.lfcommit, loaded for the call only."""
+        the core (reload True; never mid-session): pod.link.commit, loaded for the call only.
+        It hands the program back through use_program()."""
         job = self.job
         self.job = None
         try:
-            from pod import lfcommit
             if reload:
-                lfcommit.reload_plan(self)
+                lazy("pod.link.commit", "reload", self)
             elif job is not None:
-                lfcommit.finish(self, job[0], job[1], job[2])
+                lazy("pod.link.commit", "finish", self, job[0], job[1], job[2])
         except Exception:  # noqa: BLE001 - no heap even to load it: the upload is dropped
-            if not reload:  # (no reply: there is no heap for one); a reload is tried again
-                try:        # at the next change of state
-                    os.remove("program.tmp")  # pod.lfcommit.TEMP
+            if not reload and job is not None:  # (no reply: no heap for one); a reload is
+                try:  # tried again at the next change of state
+                    os.remove(job[3])  # the upload's file, named by pod.link.commit
                 except OSError:
                     pass
-        forget("pod.lfcommit")
+        forget("pod.link")  # (the package the commit's module is in)
+
+    def use_program(self, info, plan=None, probs=()):
+        """A committed program (pod.link.commit hands it over): info as pod.stored_load gives
+        it. Without its plan it is stored only and waits for the end of the session
+        (plan_stale); with it, the core runs it from the next night on."""
+        self.prog = info
+        self.plan_stale = plan is None
+        if plan is not None:
+            self.pod.plan = plan
+            self.heart.est.set_band(plan.hr_low, plan.hr_high)
+            for p in probs:
+                self.journal.fault(0, p)
 
     def _event(self, kind, msg=None):
         pod = self.pod

@@ -12,9 +12,17 @@ I2C_SDA = const(21)        # MAX30102 SDA
 I2C_FREQ = const(400000)
 HR_ADDR = const(0x57)      # MAX30102 I2C address
 
-WDT_TIMEOUT_MS = const(5000)
 LONG_PRESS_MS = const(2000)  # holding the button this long: start, switch off, acknowledge
 LOOP_MS = const(100)       # super-loop period
+
+# The fail-safe's policy numbers. Each has one home: the watchdog timeout here (boot.py cannot
+# import before it arms the watchdog: it writes it out, and a test pins it here); the others
+# where they are used, the only place each is used (a public name in this resident module
+# costs heap: three more resized its table, 350 bytes on the unix port):
+#   boot-loop limit      pod/boot_verdict.py BOOT_LOOP_LIMIT
+#   stable time          pod/app.py _STABLE_MS
+#   maintenance timeout  main.py MAINTENANCE_MS
+WDT_TIMEOUT_MS = const(5000)    # the hardware watchdog: a loop that stops feeding it resets
 
 # Optional I2S speaker for real music-quality sound (an I2S amplifier such as a MAX98357A).
 # Off by default: the PWM buzzer plays everything. When on, the speaker plays the night's

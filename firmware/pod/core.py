@@ -215,7 +215,7 @@ class Pod:
                 except MemoryError:
                     pass
             if self.smart is not None:
-                self.smart.reset(now)
+                self.smart.reset()
         self.snoozes = 0
         self.snooze_end = -1
         self.t_session = now
@@ -351,7 +351,7 @@ class Pod:
         if c == CMD_STOP:
             self.stop(now)
             return REF_OK
-        return REF_OK  # no such command reaches the core (pod.link sends only these four)
+        return REF_OK  # no such command reaches the core (pod.serial_link sends only these four)
 
     def _session(self, now, inp):
         el = ticks_diff(now, self.t_session)
@@ -377,8 +377,13 @@ class Pod:
             st = SLEEP
         sw = self.smart  # set only for a program with a wake window
         if st != WIND_DOWN and sw is not None and self.reason != R_SMART:
-            sw.watch(self, now, el, inp, st)
-            st = self.state
+            t = sw.watch(self, el, inp, st == WAKE_RAMP)
+            if t >= 0:  # brought forward: the sunrise goes on from where it is
+                self.rise_start = sw.rise
+                self.sound_start = min(self.sound_start, max(sw.rise, t - self.plan.sound_lead_ms))
+                self.wake_target = t
+                self._to(WAKE_RAMP, now, R_SMART)
+                st = WAKE_RAMP
         if st == SLEEP and el >= self.rise_start:
             self._to(WAKE_RAMP, now, R_SCHEDULED)
             st = WAKE_RAMP

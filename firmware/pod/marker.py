@@ -1,13 +1,21 @@
 # What must survive a reset: a few bytes in RTC memory (kept across watchdog and soft resets,
 # lost on power loss) and a session file in flash (kept across power loss).
-# Layout of RTC memory: b"PD", active, reason, failed_boots, deliberate, checksum.
+# Layout of RTC memory: b"PD", active, reason, failed_boots, deliberate, checksum (the low byte
+# of the sum of the six before it). Marker.save() is the one place that lays it out (boot.py
+# writes the two maintenance markers out, and a test pins them to what save() writes).
 import os
 
 import machine
+from micropython import const
 
 SESSION_FILE = "session.mark"
-_MAGIC0 = 0x50  # "P"
-_MAGIC1 = 0x44  # "D"
+_MAGIC0 = const(0x50)  # "P"
+_MAGIC1 = const(0x44)  # "D"
+# deliberate: why the last reset was asked for (0: it was not)
+RESET_ASKED = const(1)   # a reset command: the verdict does not count it as a failed boot
+MAINT_ASKED = const(2)   # a maintenance boot asked for over serial: boot.py takes it (nothing
+#                          else set: boot.py knows it by its exact bytes)
+MAINT_BOOT = const(3)    # this boot is the maintenance boot: main.py stays at the REPL
 
 
 class Marker:
@@ -16,7 +24,7 @@ class Marker:
         self.active = 0       # a session (or an unacknowledged alarm) is running
         self.reason = 0       # the alarm reason, when in ALARM
         self.failed_boots = 0  # consecutive boots that did not reach "stable"
-        self.deliberate = 0   # the last reset was asked for (command, maintenance)
+        self.deliberate = 0   # the last reset was asked for: RESET_ASKED, MAINT_ASKED...
         self._buf = bytearray(7)
         self.valid = self._load()
 

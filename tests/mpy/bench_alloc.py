@@ -30,13 +30,28 @@ import neopixel  # noqa: E402, F401
 import simstate  # noqa: E402, F401
 
 
-def heap_after_import():
-    names = []
-    for f in os.listdir(mpyenv.FIRMWARE + "/pod"):
+def _modules(path, pkg, names):
+    """Every module under path (sub-packages included, but pod.household: not part of a
+    pod's firmware heap unless it is in a household), as dotted names."""
+    for f in os.listdir(path):
         if f.endswith(".py") or f.endswith(".mpy"):
             n = f[:f.rfind(".")]
             if n != "__init__":
-                names.append("pod." + n)
+                names.append(pkg + "." + n)
+        elif "." not in f and f != "household" and f != "__pycache__":
+            try:
+                os.stat(path + "/" + f + "/__init__.py")
+            except OSError:
+                try:
+                    os.stat(path + "/" + f + "/__init__.mpy")
+                except OSError:
+                    continue
+            _modules(path + "/" + f, pkg + "." + f, names)
+
+
+def heap_after_import():
+    names = []
+    _modules(mpyenv.FIRMWARE + "/pod", "pod", names)
     names.sort()
     gc.collect()
     base = gc.mem_alloc()

@@ -233,16 +233,13 @@ def make_app(prog=None, clock_s=22 * 3600 + 30 * 60, sensor=None, board=None):
     # as main.py boots: the stored files read (the store and the validator loaded and dropped
     # again) before the application is imported, then the App built on what they held
     import pod
-    from pod import files
-    loaded = files.load()
-    pod.forget("pod.files")
-    gc.collect()
+    loaded = pod.lazy("pod.stored_load", "load")  # (and collected)
     from pod import app as podapp
     gc.collect()  # as pod.app.main() does: the imports' garbage gone before the App's objects
     a = podapp.App(loaded)
     loaded = None
     if prog is not None:
-        assert a.plan_src == "file", a.plan_src
+        assert a.prog[1] == 0, a.prog  # the stored file, not a fallback
     return board, a
 
 

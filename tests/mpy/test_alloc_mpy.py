@@ -52,8 +52,8 @@ def _setup(prog):
     podfix.enter_scratch()
     podfix.silence_print(True)
     b, a = podfix.make_app(prog, board=_boards.pop())
-    from pod import link
-    a.link = link.Link(a.telemetry, *_serial.pop())
+    from pod import serial_link
+    a.link = serial_link.Link(a.telemetry, *_serial.pop())
     podfix.quiet_outputs(True)
     podfix.start_session(b, a)
     podfix.run_ticks(b, a, 320)  # past the 30 s "stable" marker write and the first rates
@@ -237,17 +237,18 @@ def test_maths_stays_in_esp32_small_ints():
 
 
 def test_validator_is_freed_after_boot():
-    # pod.files.load (app.load_files) imports the store and the validator (about 9 KB here) and drops them:
+    # pod.stored_load.load (through pod.lazy) imports the store and the validator (about 9 KB here) and drops them:
     # what stays is the plan and the settings (a Plan holds no reference into pod.program,
     # so none of the module survives)
     import sys
 
+    import pod
     from pod import app, plan  # noqa: F401 - the small modules that stay, loaded first
     podfix.enter_scratch()
     try:
         gc.collect()
         before = gc.mem_alloc()
-        loaded = app.load_files()
+        loaded = pod.lazy("pod.stored_load", "load")
         p = loaded[1]
         src = loaded[2][1]
         loaded = None
@@ -256,5 +257,6 @@ def test_validator_is_freed_after_boot():
     finally:
         podfix.leave_scratch()
     assert src == 2 and p.wake_at_s == 7 * 3600
-    assert "pod.program" not in sys.modules and "pod.store" not in sys.modules
+    for gone in ("pod.program", "pod.flash_store", "pod.stored_load", "pod.file_spec"):
+        assert gone not in sys.modules, gone
     assert kept < 1024, kept

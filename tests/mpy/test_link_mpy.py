@@ -1,4 +1,4 @@
-# pod.link on MicroPython: the serial line protocol, fed through an injected stream and poller
+# pod.serial_link (the dispatcher) on MicroPython: the serial line protocol, fed through an injected stream and poller
 # (simulator/hw/serialsim.py over a fake board's rx bytes), replies caught from print().
 # The fake board's modules (machine, for unique_id) load first; then the firmware gets the heap
 # of a 64 KB VM (mpyenv.limit), as in the other whole-firmware modules.
@@ -14,11 +14,12 @@ import simstate
 
 _held = mpyenv.limit()
 
-from pod import core, link  # noqa: E402
+from pod import core  # noqa: E402
+from pod import serial_link as link  # noqa: E402
 from pod.reasons import REF_ALARM, REF_NIGHT, REF_NO_ALARM  # noqa: E402
 
 _real_print = builtins.print
-READ_PER_TICK = 256  # pod.link._MAX_BYTES (a const: not visible from here on MicroPython)
+READ_PER_TICK = 256  # pod.serial_link._MAX_BYTES (a const: not visible from here on MicroPython)
 
 
 class Out:
@@ -216,7 +217,7 @@ def test_time_set_and_get_on_the_rtc_and_the_module_is_dropped_after():
     [a] = r.ticks(2)
     assert a == {"id": 1, "ok": True, "datetime": [2026, 12, 24, 21, 30, 5], "set": True}, a
     assert machine.RTC().datetime()[:7] == (2026, 12, 24, 3, 21, 30, 5)  # a Thursday
-    assert "pod.linkctl" not in sys.modules  # its code went back to the heap
+    assert "pod.link.control" not in sys.modules  # its code went back to the heap
     r.send({"id": 2, "cmd": "time", "op": "set", "datetime": [2026, 12, 24, 21, 60, 0]})
     r.send({"id": 3, "cmd": "time"})
     [b, c] = r.ticks(4)

@@ -1,4 +1,4 @@
-# pod.store, pod.journal and the file side of pod.linkfiles on MicroPython (64 KB heap): sealed
+# pod.flash_store, pod.journal and the file side of pod.link on MicroPython (64 KB heap): sealed
 # files written, read back and checked; the boot recovery of an interrupted replace; settings
 # validated; journal records framed with their CRC32 and read back by a small decoder here (the
 # same format host_tools/journal.py reads). Files go to a scratch folder in the current
@@ -75,7 +75,7 @@ def _records(data):
 def test_sealed_file_round_trip_and_damage_detected():
     _enter()
     try:
-        from pod import store
+        from pod import flash_store as store
         payload = json.dumps({"version": 1, "name": "Mpy", "wake": {"after_min": 60}}).encode()
         store.seal_replace(store.TEMP, store.PROGRAM, payload, store.PREVIOUS)
         data, n, crc = store.read_checked(store.PROGRAM)
@@ -103,7 +103,7 @@ def test_sealed_file_round_trip_and_damage_detected():
 def test_boot_recovery_finishes_or_undoes_a_replace():
     _enter()
     try:
-        from pod import store
+        from pod import flash_store as store
         new = b'{"version": 1, "wake": {"after_min": 90}}'
         sealed = new + b"\n#pod1 %d %08x\n" % (len(new), binascii.crc32(new))
         # cut between the renames: no current, a sealed temporary -> it becomes current
@@ -125,7 +125,7 @@ def test_boot_recovery_finishes_or_undoes_a_replace():
 def test_settings_validated_field_by_field():
     _enter()
     try:
-        from pod import store
+        from pod import flash_store as store
         _write(store.SETTINGS, b'{"wake_level": 5000, "cap_min": 300, "pod_name": "Mpy"}')
         probs = []
         s = store.load_settings(probs)
@@ -177,7 +177,7 @@ def test_journal_records_read_back_and_rotate():
 
 
 class _Link:
-    """What pod.linkfiles needs of pod.link.Link when no App runs: the upload's state."""
+    """What pod.link needs of pod.serial_link.Link when no App runs: the upload's state."""
 
     up = None
     app = None
@@ -192,15 +192,15 @@ def test_a_link_upload_and_commit():  # first, in a fresh heap: it loads the mos
         link = _Link()
 
         def stored():
-            # imported afresh: a request unloads pod.store and empties the old module
-            from pod import store
+            # imported afresh: a request unloads pod.flash_store and empties the old module
+            from pod import flash_store as store
             return store.payload(store.read_checked(store.PROGRAM))
 
         def ask(req):
-            from pod import linkfiles  # afresh each time: it unloads itself after a request
+            import pod
             builtins.print = out.append
-            try:
-                linkfiles.handle(link, "1", req)
+            try:  # as the dispatcher (pod.serial_link) does: loaded for the request, dropped after
+                pod.lazy("pod.link", "handle", link, "1", req)
             finally:
                 builtins.print = real
             return json.loads(out.pop())

@@ -117,7 +117,8 @@ def _check_commit(r, data, before, app):
 def test_upload_commit_logs_and_config_beside_the_running_firmware():
     import time
 
-    from pod import core, link
+    from pod import core
+    from pod import serial_link as link
     podfix.enter_scratch()
     rep = Replies()
     real_print = builtins.print

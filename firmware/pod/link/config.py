@@ -1,12 +1,13 @@
-# The serial link's config commands (get/set). Loaded by pod.linkfiles for one request, then
-# unloaded.
+# The link's config commands (get/set). Loaded by pod.link for one request, then
+# dropped, with the store it uses (pod.flash_store).
 import json
 
-from pod.linkfiles import err, ok
+from pod import err, ok
+from pod.file_spec import SETTINGS, SETTINGS_TMP
 
 
 def handle(link, rid, req):
-    from pod import store
+    from pod import flash_store as store
     op = req.get("op")
     if op == "get":
         d = store.load_settings([])
@@ -21,7 +22,7 @@ def handle(link, rid, req):
         if errs:
             err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
             return
-        store.seal_replace(store.SETTINGS_TMP, store.SETTINGS, json.dumps(d).encode())
+        store.seal_replace(SETTINGS_TMP, SETTINGS, json.dumps(d).encode())
         app = getattr(link, "app", None)
         if app is not None:  # light level and cap at once; the HR band with the next program load
             # (core.Settings, which clamps to the safe limits again; core is not imported here)

@@ -2,7 +2,8 @@
 # settings. Loaded at boot and by the serial link's program/config commands, then dropped from
 # the heap again (see pod.forget): nothing here runs in the night's loop.
 #
-# A file written here ends in a seal line: b"\n#pod1 <payload size> <payload CRC32 hex>\n".
+# A file written here ends in a seal line: b"\n#pod1 <payload size> <payload CRC32 hex>\n"
+# (write_seal; the names, limits and the seal's prefix live in pod.file_spec).
 # The payload before it is plain JSON. A file without a seal (copied by hand) is still read,
 # checked by its JSON and the validator only.
 #
@@ -18,16 +19,10 @@ import binascii
 import json
 import os
 
-from micropython import const
+from pod import forget
+from pod.file_spec import MAX_FILE, PREVIOUS, PROGRAM, SEAL, SETTINGS, SETTINGS_TMP, TEMP
 
-PROGRAM = "program.json"
-PREVIOUS = "program.bak"
-TEMP = "program.tmp"
-SETTINGS = "settings.json"
-SETTINGS_TMP = "settings.tmp"
-MAX_PROGRAM = const(4096)   # payload bytes of a program upload
-_MAX_FILE = const(4160)     # payload plus seal; anything longer is not read at all
-SEAL = b"\n#pod1 "
+forget("pod.file_spec")  # (its names are copied here: beside the store the heap is short)
 
 # Settings: (key, kind, low, high, default). "i" whole number in [low, high], "s" text of at
 # most `high` characters. The cap and the HR band stay within the pod's safe limits.
@@ -53,8 +48,8 @@ def read_checked(name):
     size = size_of(name)
     if size < 0:
         return None
-    if size > _MAX_FILE:
-        raise ValueError("too big (over %d bytes)" % _MAX_FILE)
+    if size > MAX_FILE:
+        raise ValueError("too big (over %d bytes)" % MAX_FILE)
     with open(name, "rb") as f:
         data = f.read(size)  # only as much as there is: the heap is short
     if not data:
@@ -63,7 +58,7 @@ def read_checked(name):
     if i < 0 or data[-1] != 10:
         return data, len(data), binascii.crc32(data)  # unsealed: JSON and validator only
     try:
-        n, crc = data[i + 7:-1].split(b" ")
+        n, crc = data[i + len(SEAL):-1].split(b" ")
         n = int(n)
         crc = int(crc, 16)
     except ValueError:
@@ -88,8 +83,13 @@ def seal_replace(tmp, name, data, previous=None):
     crc = binascii.crc32(data)
     with open(tmp, "wb") as f:
         f.write(data)
-        f.write(b"%s%d %08x\n" % (SEAL, len(data), crc))
+        write_seal(f, len(data), crc)
     replace(tmp, name, len(data), crc, previous)
+
+
+def write_seal(f, n, crc):
+    """Append the seal line for a payload of n bytes with CRC32 crc to the open file f."""
+    f.write(b"%s%d %08x\n" % (SEAL, n, crc))
 
 
 def replace(tmp, name, n, crc, previous):
@@ -126,6 +126,22 @@ def check_settings(d):
             if e:
                 errs.append(e)
     return errs
+
+
+def boot_read(src, probs):
+    """For pod.stored_load: (settings or None, src, parsed program or None, payload size,
+    payload CRC32). src 0: finish or undo an interrupted replace (recover), read the
+    settings, then PROGRAM, and if that is missing or fails its checks here, PREVIOUS at once
+    (src 1, in the same load of this module); src 1: PREVIOUS only."""
+    s = None
+    if src == 0:
+        recover()
+        s = load_settings(probs)
+        prog, n, crc = read_program(PROGRAM, probs)
+        if prog is not None:
+            return s, 0, prog, n, crc
+    prog, n, crc = read_program(PREVIOUS, probs)
+    return s, 1, prog, n, crc
 
 
 def recover():

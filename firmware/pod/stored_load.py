@@ -1,18 +1,28 @@
-# The stored program and settings, read once at boot (main.py calls load() before the rest
-# of the firmware is imported, so the store and the validator have the heap to themselves) and
-# again after a program upload (pod.lfcommit.reload_plan). Dropped from the heap after each use.
+# The boot-time loader of the stored program and settings: main.py calls load() before the
+# rest of the firmware is imported, so the store and the validator have the heap to themselves,
+# and pod.link.commit calls it again after a program upload. Dropped from the heap after each use.
 import binascii
 import gc
 import json
 
-from pod import forget
+from pod import forget, lazy
+from pod.file_spec import PREVIOUS, PROGRAM
 
 
 def load():
+    """See _load(); pod.file_spec is dropped again afterwards (its names are copied here)."""
+    try:
+        return _load()
+    finally:
+        forget("pod.file_spec")
+
+
+def _load():
     """(settings dict, plan, program info, problems): the stored program if it passes its
     checks, else the previous one, else the built-in default; settings validated, defaults for
-    anything wrong (pod.store). Never raises (but MemoryError). info = (file name or "",
-    source 0 file / 1 previous / 2 default, payload size, payload CRC32, program name).
+    anything wrong (pod.flash_store). Never raises (but MemoryError). info = (file name or "",
+    source 0 file / 1 previous / 2 default (pod.file_spec.SOURCES), payload size, payload
+    CRC32, program name).
 
     The store and the validator are needed only here, each in turn, and their modules are
     dropped again: on a small heap their bytecode is worth more as free memory for the night.
@@ -28,18 +38,16 @@ def load():
         src += 1
         prog = None
         if src < 2:
-            from pod import store
-            if src == 0:
-                store.recover()
-                s = store.load_settings(probs)
-            fname = store.PROGRAM if src == 0 else store.PREVIOUS
-            prog, size, crc = store.read_program(fname, probs)
-            forget("pod.store")
+            got, src, prog, size, crc = lazy("pod.flash_store", "boot_read", src, probs)
+            if got is not None:
+                s = got
+            fname = PROGRAM if src == 0 else PREVIOUS
             if prog is None:
                 continue
         else:
             fname = ""
         gc.collect()
+        # (several uses of the validator, with a collection between them: imported by hand)
         from pod import program
         try:
             if prog is None:

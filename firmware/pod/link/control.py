@@ -1,4 +1,5 @@
-# Rarely used serial commands, imported by pod.link when one arrives and dropped again after:
+# The link's control commands, imported by the dispatcher (pod.serial_link), through the router pod.link, when one arrives and dropped again
+# after (pod.lazy):
 #   {"cmd":"time","op":"set","datetime":[Y,M,D,h,m,s]} / {"cmd":"time","op":"get"}
 #   {"cmd":"reset"}        a deliberate reset (marked, so the boot verdict does not call it a crash)
 #   {"cmd":"maintenance"}  one boot into a plain REPL without the watchdog (see boot.py)
@@ -9,21 +10,17 @@ import time
 
 import machine
 
-from pod.marker import Marker
+from pod import err, ok
+from pod.core import ALARM
+from pod.marker import MAINT_ASKED, RESET_ASKED, Marker
+from pod.reasons import REF_ALARM, REF_NIGHT, REF_WAKE_CALLING
 
-# RTC memory as boot.py expects it for a maintenance request: marker "PD", not active,
-# no reason, no failed boots, deliberate = 2, checksum. Anything else boots normally.
-MAINT_REQUEST = b"PD\x00\x00\x00\x02\x96"
 _LIMITS = ((2024, 2099), (1, 12), (1, 31), (0, 23), (0, 59), (0, 59))
 
 
-def _ok(rid, extra=""):
-    print('{"id":%s,"ok":true%s}' % (rid, extra))
-
-
-def run(rid, cmd, req, err, link=None):
-    """Answer one request; err(rid, code, message) prints an error reply. link (pod.link.Link)
-    gives the pod's state, for the reason of a refusal."""
+def run(rid, cmd, req, link=None):
+    """Answer one request. link (pod.serial_link.Link) gives the pod's state, for the
+    reason of a refusal."""
     if cmd == "time":
         rtc = machine.RTC()
         op = req.get("op")
@@ -40,13 +37,10 @@ def run(rid, cmd, req, err, link=None):
         elif op != "get":
             return err(rid, "bad_request", "op must be set or get")
         d = rtc.datetime()
-        return _ok(rid, ',"datetime":[%d,%d,%d,%d,%d,%d],"set":%s' % (
+        return ok(rid, ',"datetime":[%d,%d,%d,%d,%d,%d],"set":%s' % (
             d[0], d[1], d[2], d[4], d[5], d[6], "true" if d[0] >= 2024 else "false"))
     m = Marker()
     if m.active:  # (pod.app keeps it set for a night, an alarm and a wake not yet answered)
-        from pod import link as lk
-        from pod.core import ALARM
-        from pod.reasons import REF_ALARM, REF_NIGHT, REF_WAKE_CALLING
         app = getattr(link, "app", None)
         pod = app.pod if app is not None else None
         if m.reason or (pod is not None and pod.state == ALARM):
@@ -55,11 +49,11 @@ def run(rid, cmd, req, err, link=None):
             why = REF_WAKE_CALLING
         else:
             why = REF_NIGHT
-        return lk.refused(rid, why)
+        return err(rid, "refused", "refused (reason %d)" % why, "", ',"reason":%d' % why)
     m.reason = 0
     m.failed_boots = 0
-    m.deliberate = 2 if cmd == "maintenance" else 1
-    m.save()
-    _ok(rid)
+    m.deliberate = MAINT_ASKED if cmd == "maintenance" else RESET_ASKED
+    m.save()  # (a maintenance request: pod.marker.maintenance(MAINT_ASKED), as boot.py expects)
+    ok(rid)
     time.sleep_ms(100)  # let the reply leave the UART before the reset
     machine.reset()

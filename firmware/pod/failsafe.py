@@ -1,15 +1,15 @@
-# What must be at hand from the first line of boot.py to the last of the night: the lights-on
-# call, the crash handler, and the calls into the boot-time verdict (pod.verdict, which is
-# loaded for boot only). If a session was interrupted (watchdog, crash, power cut) the lights
-# and the alarm come on here, first, and the verdict is left in RTC memory for the main
-# program to take over.
+# The resident fail-safe: what must be at hand from the first line of boot.py to the last of
+# the night: the lights-on call, the crash handler, and the calls into the boot-time verdict
+# (pod.boot_verdict) and safe mode (pod.safe_mode), which are loaded only when needed. If a
+# session was interrupted (watchdog, crash, power cut) the lights and the alarm come on here,
+# first, and the verdict is left in RTC memory for the main program to take over.
 import sys
 import time
 
 import machine
 import neopixel
 
-from pod import board, forget
+from pod import board, lazy
 from pod.marker import Marker
 from pod.reasons import R_BOOT_LOOP, R_CRASH, R_POWER_CUT
 
@@ -34,15 +34,11 @@ def ensure_verdict():
 
 
 def verdict():
-    """Decide from the reset cause and the markers (pod.verdict, dropped from the heap again
-    afterwards); returns the Marker (reason 0: all well). The lights come on at once if a
-    session was interrupted."""
+    """Decide from the reset cause and the markers (pod.boot_verdict, dropped from the heap
+    again afterwards); returns the Marker (reason 0: all well). The lights come on at once if
+    a session was interrupted."""
     global _done
-    from pod import verdict as v
-    try:
-        m = v.decide()
-    finally:
-        forget("pod.verdict")
+    m = lazy("pod.boot_verdict", "decide")
     _done = True
     if m.active and m.reason:
         lights_on()
@@ -82,5 +78,4 @@ def safe_mode_if_boot_loop():
     reaches it."""
     m = Marker()
     if m.valid and m.reason == R_BOOT_LOOP:
-        from pod.verdict import safe_mode
-        safe_mode()
+        lazy("pod.safe_mode", "run", lights_on)

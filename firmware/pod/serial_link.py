@@ -1,13 +1,15 @@
-# The serial link: one JSON request per line over the board's USB serial (REPL) stream,
-# polled from the main loop without ever blocking it.
+# The serial link's dispatcher, resident beside the night: one JSON request per line over the
+# board's USB serial (REPL) stream, polled from the main loop without ever blocking it.
 #
 # Request:  {"id": <int or str, optional>, "cmd": "<name>", ...}   (other keys are ignored)
 # Replies (one line each, no "t" key; telemetry and events keep theirs):
 #   {"id": <id or null>, "ok": true, ...}
 #   {"id": <id or null>, "ok": false, "error": {"code": "<code>", "message": "<text>"}}
 # Codes: bad_json, too_long, bad_request, unknown_cmd, refused, failed. A refused reply also
-# carries "reason": a pod.reasons REF_* number, which the host puts into words.
-# time, reset and maintenance live in pod.linkctl, imported only when one arrives.
+# carries "reason": a pod.reasons REF_* number, which the host puts into words. Every reply
+# is printed by pod.ok and pod.err. The other commands (time, reset, maintenance, program,
+# logs, config) go to the router pod.link and the handler it loads: each imported only when
+# one arrives, and dropped after (pod.lazy).
 #
 # Per tick: at most _MAX_BYTES bytes are read (one at a time, each only after poll says one is
 # there, since a read on the board's stdin waits until it has all it asked for) and at most
@@ -24,24 +26,14 @@ import sys
 import machine
 from micropython import const
 
-from pod import VERSION, core, forget
+from pod import VERSION, err, lazy, ok
 
 PROTOCOL = const(1)
 MAX_LINE = const(256)     # bytes in a request line, without the newline
 _MAX_BYTES = const(256)   # read per tick: a whole request line (2.5 KB/s at the 10 Hz loop)
 _MAX_LINES = const(4)     # replies per tick
 _CMDS = ("wake", "ack", "start", "stop")  # core.CMD_WAKE .. CMD_STOP, in order
-_CTL = ("time", "reset", "maintenance")   # pod.linkctl
-
-
-def _err(rid, code, message):
-    print('{"id":%s,"ok":false,"error":{"code":"%s","message":"%s"}}' % (rid, code, message))
-
-
-def refused(rid, reason):
-    """A refusal: only its pod.reasons REF_* number; the words live on the host."""
-    print('{"id":%s,"ok":false,"error":{"code":"refused","reason":%d,"message":"refused (reason %d)"}}'
-          % (rid, reason, reason))
+_MORE = ("time", "reset", "maintenance", "program", "logs", "config")  # pod.link (the router)
 
 
 class Link:
@@ -101,7 +93,7 @@ class Link:
             elif n >= MAX_LINE:
                 self.bad = 2  # discarded up to its newline
                 replies += 1
-                _err("null", "too_long", "line over 256 bytes")
+                err("null", "too_long", "line over 256 bytes")
             else:
                 if (c < 32 and c != 9) or c > 126:
                     self.bad = 1
@@ -116,9 +108,10 @@ class Link:
             return
         self.cmd = 0
         if not refusal:
-            print('{"id":%s,"ok":true,"state":"%s"}' % (self.cmd_id, core.STATE_NAMES[state]))
+            from pod.core import STATE_NAMES  # (resident: imported where used, so that a
+            ok(self.cmd_id, ',"state":"%s"' % STATE_NAMES[state])  # handler alone loads no core)
         else:
-            refused(self.cmd_id, refusal)
+            err(self.cmd_id, "refused", "refused (reason %d)" % refusal, "", ',"reason":%d' % refusal)
 
     def _line(self, now, inp, n, bad):
         """Answer the line in buf[:n]. True if it handed a command to the core."""
@@ -138,32 +131,24 @@ class Link:
             if type(cmd) is not str:
                 raise TypeError
         except Exception:  # noqa: BLE001 - whatever is wrong with it, the request is refused
-            _err(rid, code, "not JSON in ASCII" if code == "bad_json" else
+            err(rid, code, "not JSON in ASCII" if code == "bad_json" else
                  "not an object with a string cmd and an integer or string id")
             return False
         if cmd in _CMDS:
-            self.cmd = inp.cmd = _CMDS.index(cmd) + core.CMD_WAKE
+            from pod.core import CMD_WAKE
+            self.cmd = inp.cmd = _CMDS.index(cmd) + CMD_WAKE
             self.cmd_id = rid
             return True
         if cmd == "hello":
-            print('{"id":%s,"ok":true,"pod":"%s","fw":"%s","protocol":%d}' % (
-                rid, binascii.hexlify(machine.unique_id()).decode(), VERSION, PROTOCOL))
+            ok(rid, ',"pod":"%s","fw":"%s","protocol":%d' % (
+                binascii.hexlify(machine.unique_id()).decode(), VERSION, PROTOCOL))
         elif cmd == "status":
             self.status(now, '"id":%s,"ok":true' % rid)
-        elif cmd in _CTL:
+        elif cmd in _MORE:  # rarely used: their code goes back to the heap after
             try:
-                from pod import linkctl
-                linkctl.run(rid, cmd, req, _err, self)
-            except Exception:  # noqa: BLE001 - a failed command must not stop the loop
-                _err(rid, "failed", "the pod could not carry out " + cmd)
-            finally:  # rarely used: its code goes back to the heap
-                forget("pod.linkctl")
-        elif cmd in ("program", "logs", "config"):
-            try:
-                from pod import linkfiles  # storage commands (issue 7): loaded only when used
-                linkfiles.handle(self, rid, req)
+                lazy("pod.link", "handle", self, rid, req)
             except Exception:  # noqa: BLE001 - no heap even for its error reply: none is sent
                 pass
         else:
-            _err(rid, "unknown_cmd", "unknown command")
+            err(rid, "unknown_cmd", "unknown command")
         return False
