@@ -379,7 +379,11 @@ class Estimator:
                         elif d != self.oob:
                             self.oob = d
                             st[_S_INBAND] = 0
-                            oob_age = since - 1 + st[_S_PREV_LEN]
+                            # dated from the interval before it; with none measured since
+                            # a reset (a sensor back after a glitch) from the reset itself, so
+                            # the estimator's settling never adds to the hold
+                            pl = st[_S_PREV_LEN]
+                            oob_age = since - 1 + pl if pl or oob_age < since else oob_age
                         st[_S_PREV_LEN] = pos
                         win = (pos * 7) // 20
                         if win < minwin:
