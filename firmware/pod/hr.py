@@ -110,6 +110,10 @@ class Estimator:
         st = self.st
         for i in range(_S_N):
             st[i] = 0
+        # no interval measured yet (a sensor back after a glitch): the one before the first
+        # out-of-band run is taken as the longest there is (2 s), so the estimator's settling
+        # never adds to the hold
+        st[_S_PREV_LEN] = 2 * self.fs
         st[_S_WIN] = 7
         # The state in st (index _S_<NAME>), all small ints:
         # dc: IR DC x256
@@ -379,11 +383,7 @@ class Estimator:
                         elif d != self.oob:
                             self.oob = d
                             st[_S_INBAND] = 0
-                            # dated from the interval before it; with none measured since
-                            # a reset (a sensor back after a glitch) from the reset itself, so
-                            # the estimator's settling never adds to the hold
-                            pl = st[_S_PREV_LEN]
-                            oob_age = since - 1 + pl if pl or oob_age < since else oob_age
+                            oob_age = since - 1 + st[_S_PREV_LEN]
                         st[_S_PREV_LEN] = pos
                         win = (pos * 7) // 20
                         if win < minwin:

@@ -107,8 +107,8 @@ def _finish(app, rid, size, crc):
         # the next night runs it, never this one
         app.prog = ("program.json", 0, size, crc, name)  # pod.store.PROGRAM
         app.plan_stale = True
-        st = app.pod.state
-        if st == 0 or st == 4:  # IDLE or AWAKE: no night under way (pod.core)
+        pod = app.pod  # no night under way, no alarm or wake waiting for its answer (#11)
+        if not (pod.night or pod.unanswered()):
             reload_plan(app)
 
 

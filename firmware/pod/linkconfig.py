@@ -12,6 +12,13 @@ def handle(link, rid, req):
         d = store.load_settings([])
         ok(rid, ',"config":' + json.dumps(d))
     elif op == "set":
+        app = getattr(link, "app", None)
+        if app is not None and app.pod.unanswered():
+            # #11: an alarm or a wake not yet answered: no setting may end or move it
+            from pod.link import refused
+            from pod.reasons import REF_ALARM, REF_WAKE_CALLING
+            refused(rid, REF_ALARM if app.pod.state == 5 else REF_WAKE_CALLING)  # core.ALARM
+            return
         new = req.get("config")
         errs = store.check_settings(new)
         if not errs:
@@ -22,7 +29,6 @@ def handle(link, rid, req):
             err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
             return
         store.seal_replace(store.SETTINGS_TMP, store.SETTINGS, json.dumps(d).encode())
-        app = getattr(link, "app", None)
         if app is not None:  # light level and cap at once; the HR band with the next program load
             # (core.Settings, which clamps to the safe limits again; core is not imported here)
             app.pod.settings = type(app.pod.settings)(d["wake_level"], d["cap_min"] * 60000)

@@ -39,6 +39,7 @@ _SPEC = {
         ("snooze_min", "i", 1, 30, 9),
         ("max_snoozes", "i", 0, 5, 0),
         ("answer_min", "i", 2, 60, 20),
+        ("check_min", "i", 2, 30, None),  # the wake-up check: off unless given
     ),
 }
 # The words a "c" field takes; the index is what the plan keeps.
@@ -193,6 +194,8 @@ def compile_plan(prog):
     plan.max_snoozes = g(prog, "wake", "max_snoozes")
     # a wake nobody answers within this escalates to the fail-safe alarm (snoozes count)
     plan.answer_ms = g(prog, "wake", "answer_min") * 60000
+    # the wake-up check, this long after the morning's wake is answered (0: off)
+    plan.check_ms = g(prog, "wake", "check_min") * 60000
     return plan
 
 
