@@ -55,10 +55,6 @@ _C_START = const(1)  # confirmations: a night started, switched off (back to it)
 _C_OFF = const(2)
 _C_END = const(3)
 _C_GUESS = const(4)  # a night started on an unset clock: its wake "at" a time is a guess
-# The wake-up check's "sleeping heart rate" (its one definition, in Pod.step): measured, in
-# contact, and below the band's low edge plus this (70 bpm with the default band; see README,
-# Gestures and answers)
-_SLEEPING_OVER_LOW = const(30)
 # How a wake was answered (pod.app names them)
 _HOW_TAP = const(1)
 _HOW_HOLD = const(2)
@@ -278,16 +274,9 @@ class Pod:
         if self.night:
             self._session(now, inp)
         elif self.nosig_t >= 0 and ticks_diff(now, self.nosig_t) >= 0:
-            # the wake-up check, check_ms after the morning's wake was answered with no press
-            # since: a sleeper still in the pod with a sleeping heart rate is called again (a
-            # new answer window; the night is back on until that answer)
-            self.nosig_t = -1
-            st = self.state
-            if (st == IDLE or st == AWAKE and self.silenced) and inp.contact \
-                    and inp.sensor_ok and 0 <= inp.bpm10 < (
-                        self.plan.hr_low + _SLEEPING_OVER_LOW) * 10:
-                self.wake(now, R_SCHEDULED)
-                self.night = True
+            self.nosig_t = -1  # the wake-up check (pod.wakecheck, loaded for it: heap)
+            from pod.wakecheck import check
+            check(self, now, inp)
         if self.state == AWAKE:
             p = self.plan
             if not self.silenced:  # a wake calling: unanswered past its window, the alarm
