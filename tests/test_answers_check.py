@@ -4,7 +4,15 @@ Night helper of tests/test_answers_core.py); the whole simulated pod in
 tests/test_answers_night.py."""
 import pytest
 
-from tests.test_answers_core import M, Night, fwr  # noqa: F401 - fwr is a fixture
+from tests.test_answers_core import M, Night
+
+
+@pytest.fixture
+def fwr(fw):
+    from simulator.sim import firmware_module
+    fw.reasons = firmware_module("pod.reasons")
+    return fw
+
 
 CHECK = {"version": 1, "wind_down": {"minutes": 20},
          "wake": {"after_min": 90, "sunrise_min": 30, "check_min": 5}}

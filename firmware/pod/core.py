@@ -27,6 +27,7 @@ from pod.reasons import (  # noqa: E402
     R_SMART,
     R_UNANSWERED,
 )
+
 # Why a command was refused: pod.reasons' REF_* numbers, written here as constants (each name
 # imported would take a slot in this module's globals, on a heap at its edge);
 # tests/test_answers_check.py checks that they agree.
