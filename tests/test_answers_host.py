@@ -157,3 +157,23 @@ def test_button_start_on_an_unset_clock_shows_violet_then_wakes_8_hours_on():
     ok.advance_to(5400)
     assert ok.outputs()[0][0:3] != strip[0:3]  # not the blue of a night at its time
     ok.close()
+
+
+def test_pod_sim_night_answer_then_sleep_shows_the_check():
+    """`pod-sim night --answer-then-sleep`: the tap answers the wake, the sleeper sleeps on,
+    the check calls again 5 minutes later, and nobody answers that: the alarm 20 minutes on."""
+    from simulator.night import NightSpec, result_json, run_night
+    prog = {"version": 1, "wind_down": {"minutes": 0},
+            "wake": {"after_min": 60, "sunrise_min": 15, "sound_lead_min": 0, "check_min": 5}}
+    res, pod = run_night(NightSpec(program=prog, answer_then_sleep=True,
+                                   duration_ms=100 * M))
+    pod.close()
+    data = result_json(res)
+    [answer] = data["answers"]
+    assert answer["how"] == "tap"
+    again = [e for e in data["events"] if e["t_ms"] > answer["t_ms"] + 1000
+             and e["state"] == "AWAKE" and e["reason"] == "scheduled"]
+    assert again and abs(again[0]["t_ms"] - (answer["t_ms"] + 5 * M)) <= 200
+    assert data["final_state"] == "ALARM"
+    assert data["wakes"][-1]["reason"] == "unanswered"
+    assert abs(data["wakes"][-1]["trigger_ms"] - (again[0]["t_ms"] + 20 * M)) <= 2000
