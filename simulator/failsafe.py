@@ -402,11 +402,12 @@ class Monitor:
             self._fail("a wake calling since %d ms ended unanswered (IDLE at %d ms)"
                        % (self._call_t, t))
             self._call_t = None
-        if st == "IDLE" and self._morning is not None and not any(
-                self._night_t <= s <= t for s in self._stops) and not self._ended_by_hand(t):
-            self._fail("the night ended at %d ms before its morning wake (due by %d ms) with no "
-                       "host stop" % (t, self._morning))
-            self._morning = None
+        if st == "IDLE" and self._morning is not None:
+            if not any(self._night_t <= s <= t for s in self._stops) \
+                    and not self._ended_by_hand(t):
+                self._fail("the night ended at %d ms before its morning wake (due by %d ms) with "
+                           "no host stop" % (t, self._morning))
+            self._morning = None  # (ended by a host stop or by hand: no morning is owed)
         if st in SESSION_STATES and reason == "none" and self._fw_state not in SESSION_STATES \
                 and self._morning is None:  # a night started (not one going back to sleep)
             self._morning = self._morning_due(t)

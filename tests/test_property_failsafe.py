@@ -165,11 +165,12 @@ class PodUnderFaults(RuleBasedStateMachine):
         self.mon.serial(cmd)
         self.mon.advance(then)
 
-    @rule(level=st.sampled_from([300, 800, 1000]), then=LATER)
+    @rule(level=st.sampled_from([800, 1000]), then=LATER)
     def host_sets_the_config(self, level, then):
-        """A settings change at any state (refused while a wake is unanswered). Only the
-        wake's light level: a lower cap would rightly move the morning earlier."""
-        self.mon.config_set({"wake_level": level})
+        """A settings change at any state (refused while a wake is unanswered): the wake's
+        light level, never below the 800 the simulated pod calls lit (SimPod.set_wake_level),
+        and the cap at its most; a lower cap would rightly move the morning earlier."""
+        self.mon.config_set({"wake_level": level, "cap_min": 720})
         self.mon.advance(then)
 
     @rule(then=LATER)
