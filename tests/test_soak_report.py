@@ -98,9 +98,9 @@ def test_heart_rate_out_of_band_right_after_a_sensor_glitch():
     dies and comes back 300 ms later; 300 ms after that the rate drops below the band. The
     program holds 10 s, so the alarm is due by 11 s after the drop. It came 47 s after it, then
     11.1 s (the firmware retries the sensor after a back-off and restarts the estimator, whose
-    first out-of-band interval was dated from its first beat). Fixed: the first run outside
-    the band after a restart is dated from the restart, so the estimator's settling never
-    adds to the hold."""
+    first out-of-band interval was dated from its first beat). Fixed: with no interval
+    measured since the restart, the one before the first run outside the band is taken as the
+    longest there is (2 s), so the estimator's settling never adds to the hold."""
     program = {"version": 1, "wind_down": {"minutes": 0, "breaths_per_min": 0},
                "sleep": {"hr_hold_s": 10, "no_signal_min": 1, "night_light": 0},
                "wake": {"sunrise_min": 15, "sound_lead_min": 0, "after_min": 20,
