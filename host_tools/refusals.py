@@ -24,6 +24,8 @@ WORDS = {
     "REF_NIGHT": "a night is under way: {cmd} only when the pod is idle (`podctl stop` ends the night)",
     "REF_WAKE_CALLING": "a wake is still calling the sleeper, and only a person's answer ends "
                         "it: a tap on the pod, or `podctl ack`",
+    "REF_NO_CLOCK": "the pod's clock is not set, and its program wakes at a time of day: "
+                    "set the clock first (`podctl time sync`), then {cmd} again",
 }
 # Where a command gives the same reason better words of its own.
 CMD_WORDS = {
@@ -37,13 +39,16 @@ def firmware_table(path: Path = REASONS_FILE, prefix: str = "REF_") -> dict[int,
     prefix, read from its syntax tree (the firmware is MicroPython: nothing of it runs here)."""
     table: dict[int, str] = {}
     for node in ast.parse(path.read_text()).body:
+        # (a leading underscore, `_REF_X`, is a refusal no other firmware module imports: a
+        # private const takes no heap on the pod; its name here is REF_X all the same)
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id.startswith(prefix)
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id.lstrip("_").startswith(prefix)
                 and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
                 and node.value.func.id == "const" and len(node.value.args) == 1
                 and isinstance(node.value.args[0], ast.Constant)
                 and isinstance(node.value.args[0].value, int)):
-            table[node.value.args[0].value] = node.targets[0].id
+            table[node.value.args[0].value] = node.targets[0].id.lstrip("_")
     return table
 
 

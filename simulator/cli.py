@@ -83,7 +83,7 @@ def cmd_night(a: argparse.Namespace) -> int:
         _check_plot_path(a.plot)
     spec = NightSpec(program=_load_program(a.program), start_clock=a.start, seed=a.seed,
                      faults=faults, duration_ms=duration, get_up=not a.stay_in_bed,
-                     sleeper=a.sleeper)
+                     sleeper=a.sleeper, answer_then_sleep=a.answer_then_sleep)
     end = night_end_ms(spec)
     end_clock = describe_when(end, a.start)[0]
     for text, f in zip(a.fault, faults):
@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                    "shortly after the sleeper gets up")
     n.add_argument("--stay-in-bed", action="store_true",
                    help="the sleeper never presses the button to switch off after waking")
+    n.add_argument("--answer-then-sleep", action="store_true",
+                   help="the sleeper taps the morning wake a minute after it calls, then stays "
+                   "in the pod asleep (see wake.check_min)")
     n.add_argument("--sleeper", default="default", metavar="PROFILE",
                    help="the simulated sleeper's heart-rate profile: %s" % SLEEPERS)
     n.add_argument("--zoom", metavar="HH:MM-HH:MM", help="picture only this part of the night "

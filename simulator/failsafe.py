@@ -81,6 +81,10 @@ class SafetyMonitor:
     clock_sets: list[int] = field(default_factory=list)  # when a host set the pod's clock
     _night_t: int = 0             # when the night now owed its morning wake started
     _presses: list[tuple[int, int]] = field(default_factory=list)  # (when, held ms)
+    # the wake-up check: (answered at, due at) of an answered morning wake, which calls again
+    # if the sleeper still sleeps in the pod then; and whether the wake calling was answered
+    _check: tuple[int, int] | None = None
+    _quiet: int | None = None     # when it was (its own state event follows at once)
     # soak report (simulator/soakreport.py): told of each action, fault and settled deadline
     observer: Any = None
 
@@ -249,6 +253,38 @@ class SafetyMonitor:
         self.pod.send(b"\n")
         self.pod.send({"id": 9000 + len(self.user), "cmd": "time", "op": "set", "datetime": d})
 
+    def config_set(self, config: dict) -> None:
+        """A host changes the pod's settings (`podctl config set`); refused while a wake is
+        unanswered (#11)."""
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "serial config set")
+        self.user.append(self.now)
+        self.pod.send(b"\n")
+        self.pod.send({"id": 9500 + len(self.user), "cmd": "config", "op": "set",
+                       "config": config})
+
+    def push_program(self, program: dict) -> None:
+        """A host pushes a program (`podctl program push`: begin, chunks, commit, each after
+        the reply to the one before, about 0.2 s apart). The pod loads it for the next night,
+        never while a night or a wake waiting for its answer is under way."""
+        import base64
+        import binascii
+        import json
+        if self.observer is not None:  # soak report
+            self.observer.action(self, "serial program push")
+        self.user.append(self.now)
+        data = json.dumps(program).encode()
+        rid = 9700 + 10 * len(self.user)
+        reqs = [{"cmd": "program", "op": "begin", "size": len(data), "crc": binascii.crc32(data)}]
+        reqs += [{"cmd": "program", "op": "chunk", "off": off,
+                  "data": base64.b64encode(data[off:off + 96]).decode()}
+                 for off in range(0, len(data), 96)]
+        reqs.append({"cmd": "program", "op": "commit"})
+        self.pod.send(b"\n")
+        for i, r in enumerate(reqs):
+            self.pod.send(dict(r, id=rid + i))
+            self.advance(200)
+
     def heal_sensor(self) -> None:
         """The heart-rate signal comes back to normal: pending heart-rate wakes are off."""
         self.pod.sleeper.override = 0.0
@@ -271,6 +307,15 @@ class SafetyMonitor:
         return self._deferred
 
     # -- the checks ----------------------------------------------------------------------------
+    def _sleeping(self) -> bool:
+        """Whether the simulated sleeper lies in the pod with a sleeping heart rate, clearly so
+        (3 bpm inside the firmware's line: the band's low edge + 30, pod.wakecheck), on a
+        healthy sensor."""
+        p = self.pod
+        low = ((self.program or {}).get("sleep", {})).get("hr_low", 40)
+        return (p.sleeper.contact and not p.sleeper.override and not p.board.i2c_fault
+                and p.pins.HR_ADDR in p.board.i2c and p.sleeper.hr < low + 27)
+
     def _fail(self, msg: str) -> None:
         self.violations.append("at %d ms: %s" % (self.now, msg))
 
@@ -327,6 +372,10 @@ class SafetyMonitor:
                 self._fail("a wake was answered (%s) at %d ms with no person there"
                            % (e.get("msg"), t))
             self._call_t = None
+            check = ((self.program or {}).get("wake", {})).get("check_min")
+            if check and reason in MORNING:  # the wake-up check: due, if still asleep then
+                self._check = (t, t + check * 60000)
+            self._quiet = t
             return
         if st == "ALARM" and self._call_t is not None and reason == "unanswered" \
                 and self.observer is not None:  # soak report: the escalation's margin
@@ -346,17 +395,20 @@ class SafetyMonitor:
         if ev != "state":
             return
         if st == "AWAKE" and reason in CALLING and self._call_t is None and (
-                self._fw_state != "AWAKE" or self._fw_reason != reason):
-            self._call_t = t
+                self._fw_state != "AWAKE" or self._fw_reason != reason
+                or self._quiet is not None and t > self._quiet):
+            self._call_t = t  # (a wake calling again after an answer: the wake-up check)
+            self._quiet = None
         if st == "IDLE" and self._call_t is not None:
             self._fail("a wake calling since %d ms ended unanswered (IDLE at %d ms)"
                        % (self._call_t, t))
             self._call_t = None
-        if st == "IDLE" and self._morning is not None and not any(
-                self._night_t <= s <= t for s in self._stops) and not self._ended_by_hand(t):
-            self._fail("the night ended at %d ms before its morning wake (due by %d ms) with no "
-                       "host stop" % (t, self._morning))
-            self._morning = None
+        if st == "IDLE" and self._morning is not None:
+            if not any(self._night_t <= s <= t for s in self._stops) \
+                    and not self._ended_by_hand(t):
+                self._fail("the night ended at %d ms before its morning wake (due by %d ms) with "
+                           "no host stop" % (t, self._morning))
+            self._morning = None  # (ended by a host stop or by hand: no morning is owed)
         if st in SESSION_STATES and reason == "none" and self._fw_state not in SESSION_STATES \
                 and self._morning is None:  # a night started (not one going back to sleep)
             self._morning = self._morning_due(t)
@@ -388,7 +440,22 @@ class SafetyMonitor:
 
     def _answers(self) -> None:
         """An unanswered wake escalates to ALARM by the end of its answer window; the morning
-        wake comes on time."""
+        wake comes on time; an answered morning wake with a wake-up check calls again if the
+        sleeper still sleeps in the pod when the check is due."""
+        if self._check is not None and self.now >= self._check[1] + 3000:
+            answered, due = self._check
+            self._check = None
+            # nobody did anything after the answering gesture (a hold is done 2.6 s after its
+            # press), no fault, the sleeper still in the pod, asleep: it must call again
+            quiet = (not any(answered + 3000 < u <= due for u in self.user)
+                     and not any(answered < ft <= due for _, ft in self.faults))
+            if quiet and self._sleeping() and self._down_from is None:
+                called = [e for e in self.pod.res.events if due - 1000 <= e["sim_ms"] <= due + 3000
+                          and e.get("ev") == "state" and (e.get("state") == "ALARM" or (
+                              e.get("state") == "AWAKE" and e.get("reason") in MORNING))]
+                if not called:
+                    self._fail("the wake-up check due at %d ms found the sleeper asleep in the "
+                               "pod and did not call again" % due)
         if self._call_t is not None and self._fw_state != "ALARM" and self._down_from is None \
                 and self.now > self._call_t + self.answer_ms + 2000:
             self._fail("a wake calling since %d ms was neither answered nor escalated to ALARM "

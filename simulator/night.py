@@ -13,6 +13,8 @@ from simulator.sim import SimPod
 START_PRESS_MS = 5000      # the sleeper holds the button to start the night...
 HOLD_MS = 2600             # ...for longer than the firmware's long press (2 s)
 GET_UP_AFTER_MS = 10 * 60000  # and holds it again this long after the wake to switch off
+ANSWER_AFTER_MS = 60000    # --answer-then-sleep: a tap this long after the wake...
+TAP_MS = 120               # ...a short one
 TAIL_MS = 5 * 60000
 
 
@@ -31,6 +33,9 @@ class NightSpec:
     faults: list[FaultSpec] = field(default_factory=list)
     duration_ms: int | None = None
     get_up: bool = True
+    # the sleeper taps the morning wake a minute after it calls, then stays in the pod asleep
+    # (a program's wake.check_min brings the wake back); implies not get_up
+    answer_then_sleep: bool = False
     sleeper: str = "default"  # see parse_sleeper
 
 
@@ -197,7 +202,9 @@ def run_night(spec: NightSpec, workdir: Path | None = None) -> tuple[NightResult
     wake = wake_offset_ms(program, spec.start_clock)
     pod.press(START_PRESS_MS, HOLD_MS)
     end = spec.duration_ms
-    if spec.get_up:
+    if spec.answer_then_sleep:
+        pod.press(wake + ANSWER_AFTER_MS, TAP_MS)
+    elif spec.get_up:
         pod.press(wake + GET_UP_AFTER_MS, HOLD_MS)
     if end is None:
         end = wake + GET_UP_AFTER_MS + TAIL_MS

@@ -81,7 +81,7 @@ def program_bytes(name: str, after_min: int = 480, **extra) -> bytes:
 
 
 def sealed(payload: bytes) -> bytes:
-    """A file as pod.store writes it: the payload, then its size and CRC32."""
+    """A file as pod.flash_store writes it: the payload, then its size and CRC32."""
     return payload + b"\n#pod1 %d %08x\n" % (len(payload), binascii.crc32(payload))
 
 

@@ -10,6 +10,7 @@ def make(fw, prog=None, now=0, **settings):
     inp = fw.core.In()
     inp.contact = inp.sensor_ok = True  # a healthy sleeper on the sensor unless a test says not
     inp.bpm10 = 600
+    inp.clock_s = 23 * 3600  # a set clock (a wake "at" a time is refused on an unset one)
     return pod, inp
 
 
@@ -121,7 +122,7 @@ def test_alarm_is_sticky_until_acknowledged(fw):
         inp.cmd = cmd
         out = pod.step(2000, inp)
         assert pod.state == c.ALARM
-    assert out.refusal == c.REF_ALARM  # refused until acknowledged
+    assert out.refusal == c._REF_ALARM  # refused until acknowledged
     inp.cmd = 0
     inp.press = True       # a short press does not silence a fail-safe alarm
     out = pod.step(3000, inp)
@@ -241,7 +242,7 @@ def test_start_is_refused_during_a_night_so_the_cap_clock_is_not_reset(fw):
     t0 = pod.t_session
     inp.cmd = c.CMD_START
     out = pod.step(3600 * 1000, inp)
-    assert out.refusal == c.REF_NIGHT
+    assert out.refusal == c._REF_NIGHT
     assert pod.t_session == t0 and pod.state == c.SLEEP
 
 

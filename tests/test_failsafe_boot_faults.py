@@ -50,7 +50,7 @@ def struck(pod, kind, injected):
 def test_crashes_piled_up_in_a_boot_loop_light_the_pod_within_a_second():
     """Finding 1 (the firmware): three boot crashes, then two crashes 300 ms apart while the
     board reboots. Both crashes strike in the first moments of the next boot, and the boot
-    crash strikes inside main.py's crash handler, as it imports pod.early. The handler used to
+    crash strikes inside main.py's crash handler, as it imports pod.failsafe. The handler used to
     let that escape: the board sat at the REPL, dark, until the watchdog reset it 5 s later.
     Now a failing handler resets at once and the next boot's verdict lights the pod."""
     pod, mon = run([("boot-crash", 3, 1500), ("crash", 0, 300), ("crash", 0, 3000)])

@@ -201,7 +201,7 @@ VARIANTS = {
           " and inp.contact:", "        else:")],
         signal_lost_out_of_band_scenario, "not lit"),
     "a host stop accepted during an unanswered wake": (
-        [("pod/core.py", "        if self.unanswered():\n            return REF_WAKE_CALLING\n", "")],
+        [("pod/core.py", "        if self.unanswered():\n            return _REF_WAKE_CALLING\n", "")],
         host_stop_during_wake_scenario, "ended unanswered"),
 }
 

@@ -91,6 +91,8 @@ def programs(draw):
     if draw(st.booleans()):
         wake["snooze_min"] = draw(st.sampled_from([1, 3, 9]))
         wake["max_snoozes"] = draw(st.integers(1, 5))
+    if draw(st.booleans()):  # the wake-up check: an answer, then asleep again, calls again
+        wake["check_min"] = draw(st.sampled_from([2, 5]))
     return {
         "version": 1,
         "wind_down": {"minutes": draw(st.integers(0, 30)),
@@ -106,8 +108,11 @@ class PodUnderFaults(RuleBasedStateMachine):
     FW_DIR = FIRMWARE_DIR  # (a broken copy in tests/test_soak_report.py)
 
     @initialize(program=programs(), clock=st.sampled_from(["22:30", "05:50", "13:10"]),
-                seed=st.integers(1, 1000))
-    def start_night(self, program, clock, seed):
+                seed=st.integers(1, 1000), answers=st.booleans())
+    def start_night(self, program, clock, seed, answers):
+        # answers False: a sleeper who never answers (no tap, hold or `ack` after getting into
+        # bed; the host's other commands and every fault still come)
+        self.answers = answers
         self.pod = SimPod(fw_dir=self.FW_DIR, start_clock=clock, seed=seed)
         self.pod.sample_ms = 0  # the monitor reads the outputs' changes, not 1 Hz samples
         import json
@@ -141,11 +146,13 @@ class PodUnderFaults(RuleBasedStateMachine):
     def time_passes(self, ms):
         self.mon.advance(ms)
 
+    @precondition(lambda self: self.answers)
     @rule(then=LATER)
     def tap(self, then):
         self.mon.tap()
         self.mon.advance(then)
 
+    @precondition(lambda self: self.answers)
     @rule(then=LATER)
     def hold_button(self, then):
         self.mon.long_press()
@@ -153,7 +160,25 @@ class PodUnderFaults(RuleBasedStateMachine):
 
     @rule(cmd=st.sampled_from(["wake", "ack", "start", "stop"]), then=LATER)
     def serial_command(self, cmd, then):
+        if cmd == "ack" and not self.answers:
+            cmd = "wake"  # (nobody acknowledges anything for this sleeper)
         self.mon.serial(cmd)
+        self.mon.advance(then)
+
+    @rule(level=st.sampled_from([800, 1000]), then=LATER)
+    def host_sets_the_config(self, level, then):
+        """A settings change at any state (refused while a wake is unanswered): the wake's
+        light level, never below the 800 the simulated pod calls lit (SimPod.set_wake_level),
+        and the cap at its most; a lower cap would rightly move the morning earlier."""
+        self.mon.config_set({"wake_level": level, "cap_min": 720})
+        self.mon.advance(then)
+
+    @rule(then=LATER)
+    def host_pushes_a_program(self, then):
+        """The same program again, under a new name, at any state: stored at once, loaded
+        only when no night and no unanswered wake is under way."""
+        self.pushes = getattr(self, "pushes", 0) + 1
+        self.mon.push_program(dict(self.program, name="push %d" % self.pushes))
         self.mon.advance(then)
 
     @rule(clock=st.sampled_from([0, 2 * 3600 + 30 * 60, 6 * 3600 + 59 * 60, 23 * 3600]),
@@ -225,7 +250,7 @@ class PodUnderFaults(RuleBasedStateMachine):
         fail-safe alarm or a host `stop` came first; an answer always has a person behind it."""
         assert not [v for v in self.mon.violations
                     if "unanswered" in v or "escalated" in v or "morning" in v
-                    or "answered" in v], self.mon.violations
+                    or "answered" in v or "wake-up check" in v], self.mon.violations
 
     @invariant()
     def scheduled_wake_is_on_time(self):

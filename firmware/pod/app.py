@@ -21,6 +21,7 @@ _RETRY_MIN_MS = const(1000)   # sensor re-init backoff, doubling up to the max
 _RETRY_MAX_MS = const(32000)
 _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
+_MARK_TELL = const(30)        # tries (one a second, or more) before a missing night file is told
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 
 
@@ -90,6 +91,7 @@ class App:
         from pod.journal import Journal
         from pod.serial_link import Link  # (like the journal: not beside the validator at boot)
         gc.collect()
+        self.journal = j = Journal()  # (first of the long-lived objects: its map grows)
         full = 255 if alarm else 0
         P = machine.Pin
         self.strip = Strip(P(board.STRIP_PIN, P.OUT), board.STRIP_COUNT, full)
@@ -112,7 +114,6 @@ class App:
         self.inp = core.In()
         self.link = Link(self.telemetry)
         self.link.app = self  # pyright: ignore[reportAttributeAccessIssue] - for pod.link (the router)
-        self.journal = j = Journal()
         j.boot(machine.reset_cause(), m.reason, self.prog[1], m.failed_boots)
         if alarm:
             self.pod.alarm(now, m.reason)
@@ -121,7 +122,7 @@ class App:
             j.fault(0, p)
             self._event("storage", p)
         self.stable = False
-        self.mark_retry = False
+        self.mark_retry = 0  # failed tries of the night-under-way file (see _mark)
         self.t_prev = now
         self.t_tel = now
         self._event("boot")
@@ -171,7 +172,9 @@ class App:
             pass
         out = self.pod.step(now, inp)
         inp.cmd = core.CMD_NONE
-        self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
+        # (the night-under-way file never reached flash: every other pixel dim red, see _mark)
+        self.strip.show(out.r, out.g, out.b,
+                        out.r2 | 40 if self.mark_retry >= _MARK_TELL else out.r2, out.g2, out.b2)
         self.lamp.set(out.white)
         if not board.I2S_ENABLED:
             self.buzzer.play(out.tone, out.vol)
@@ -237,8 +240,15 @@ class App:
         active = pod.night or pod.unanswered()
         reason = pod.reason if st == core.ALARM else 0
         if active != bool(m.active) or self.mark_retry:
-            # the night-under-way file, retried once a second until it is written (#11)
-            self.mark_retry = not Marker.set_flash(active)
+            # the night-under-way file, retried once a second until it is written (#11); not
+            # written after _MARK_TELL tries, the person is told: a storage event (once), and
+            # "mark" in the telemetry and status, and a dim red on the strip, until it is
+            if Marker.set_flash(active):
+                self.mark_retry = 0
+            elif self.mark_retry < _MARK_TELL:
+                self.mark_retry += 1
+                if self.mark_retry == _MARK_TELL:
+                    self._event("storage", "session.mark not written")
         if active != bool(m.active) or reason != m.reason:
             m.active = 1 if active else 0
             m.reason = reason
@@ -294,12 +304,12 @@ class App:
         bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
         print('{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,'
               '"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
-              '"mem":%d}' % (
+              '"mark":%d,"mem":%d}' % (
                   head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
                   REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white, out.tone, out.vol,
                   bpm, "true" if self.inp.contact else "false", h.est.quality,
                   "ok" if h.ok else "fail", RESET_NAMES.get(machine.reset_cause(), "unknown"),
-                  gc.mem_free()))
+                  self.mark_retry >= _MARK_TELL, gc.mem_free()))
 
 
 def main(loaded=None):

@@ -26,12 +26,17 @@ from pod.reasons import (  # noqa: E402
     R_SCHEDULED,
     R_SMART,
     R_UNANSWERED,
-    REF_ALARM,
-    REF_NIGHT,
-    REF_NO_ALARM,
-    REF_OK,
-    REF_WAKE_CALLING,
 )
+
+# Why a command was refused: pod.reasons' REF_* numbers, written here as constants (each name
+# imported would take a slot in this module's globals, on a heap at its edge);
+# tests/test_answers_check.py checks that they agree.
+_REF_OK = const(0)
+_REF_ALARM = const(1)
+_REF_NO_ALARM = const(2)
+_REF_NIGHT = const(3)
+_REF_WAKE_CALLING = const(4)
+_REF_NO_CLOCK = const(5)
 
 # Commands from the serial link
 CMD_NONE = const(0)
@@ -50,6 +55,7 @@ _CONFIRM_MS = const(1500)  # how long a gesture's confirmation shows
 _C_START = const(1)  # confirmations: a night started, switched off (back to it), ended
 _C_OFF = const(2)
 _C_END = const(3)
+_C_GUESS = const(4)  # a night started on an unset clock: its wake "at" a time is a guess
 # How a wake was answered (pod.app names them)
 _HOW_TAP = const(1)
 _HOW_HOLD = const(2)
@@ -107,7 +113,7 @@ class Out:
         self.tone = 0
         self.vol = 0
         self.changed = False  # the state changed in this step
-        self.refusal = REF_OK  # the command in this step: accepted (0) or why it was refused,
+        self.refusal = _REF_OK  # the command in this step: accepted (0) or why it was refused,
         # a pod.reasons REF_* number (the link sends it)
 
 
@@ -128,7 +134,9 @@ class Pod:
         self.press_origin = -1  # the state a press began in, until its hold is handled
         self.t_press = now_ms - 60000
         self.quick = 0  # presses each soon after the one before
-        self.nosig_t = -1  # since when there is no signal in SLEEP (-1: there is one)
+        # since when there is no signal in SLEEP (-1: there is one); outside a night, when
+        # the wake-up check is due (-1: none), armed by an answer to the morning's wake
+        self.nosig_t = -1
         self._ck = -1  # kelvin and level behind the colour in out
         self._cl = -1
         self.smart = None      # pod.smart.SmartWake, loaded only for a program with a window
@@ -162,6 +170,7 @@ class Pod:
         self.silenced = False
         self.snooze_end = -1
         self.night = False
+        self.nosig_t = -1
         self._to(ALARM, now, reason)
 
     def wake(self, now, reason):
@@ -192,8 +201,11 @@ class Pod:
         """A person answered the wake calling (a press, a hold, the serial ack)."""
         self.silenced = True
         self.how = how
+        self.nosig_t = -1
         if self.reason == R_SCHEDULED or self.reason == R_SMART:
             self.night = False  # the morning's wake answered: the night is over
+            if self.plan.check_ms:  # ...unless the wake-up check finds the sleeper asleep
+                self.nosig_t = (now + self.plan.check_ms) & 0x3FFFFFFF
         self._to(AWAKE, now, R_NONE)  # (from ALARM; a wake calling stays lit, now quiet)
 
     def start(self, now, clock_s, sub_ms=0):
@@ -225,7 +237,8 @@ class Pod:
         self.morning = False
         self.reason = R_NONE
         self._to(WIND_DOWN, now, R_NONE)
-        self.confirm = _C_START
+        # a wake "at" a time on an unset clock falls back to wake_after_ms: shown as such
+        self.confirm = _C_GUESS if p.wake_at_s >= 0 and clock_s < 0 else _C_START
 
     def stop(self, now):
         end = self.night
@@ -235,6 +248,7 @@ class Pod:
         self._to(IDLE, now, R_NONE)
         if end:
             self.confirm = _C_END  # a night ended: a green glow
+            self.nosig_t = -1  # (no wake-up check: only an answer arms one)
 
     def _resume(self, now):
         """Back to the night under a lamp or an answered host wake, the morning's wake still set
@@ -254,12 +268,16 @@ class Pod:
     def step(self, now, inp):
         out = self.out
         out.changed = False
-        out.refusal = REF_OK
+        out.refusal = _REF_OK
         self._buttons(now, inp)
         if inp.cmd != CMD_NONE:
             out.refusal = self._command(now, inp)
         if self.night:
             self._session(now, inp)
+        elif self.nosig_t >= 0 and ticks_diff(now, self.nosig_t) >= 0:
+            self.nosig_t = -1  # the wake-up check (pod.wakecheck, loaded for it: heap)
+            from pod.wakecheck import check
+            check(self, now, inp)
         if self.state == AWAKE:
             p = self.plan
             if not self.silenced:  # a wake calling: unanswered past its window, the alarm
@@ -276,6 +294,7 @@ class Pod:
     def _buttons(self, now, inp):
         st = self.state
         if inp.press:
+            self.nosig_t = -1  # a press: no wake-up check (in a night, SLEEP sets it again)
             # three presses in quick succession, the last one held: the gesture that ends a
             # night (a pillow, or a tap and a hold to switch off, cannot make it)
             self.quick = self.quick + 1 if ticks_diff(now, self.t_press) < _DOUBLE_MS else 0
@@ -331,27 +350,30 @@ class Pod:
         if c == CMD_WAKE:
             if st != ALARM:
                 self.wake(now, R_COMMAND)
-            return REF_OK
+            return _REF_OK
         if c == CMD_ACK:
             if st == ALARM or (st == AWAKE and not self.silenced):
                 self._answer(now, _HOW_ACK)
-                return REF_OK
-            return REF_NO_ALARM
+                return _REF_OK
+            return _REF_NO_ALARM
         if st == ALARM:  # start/stop cannot skip the acknowledgement
-            return REF_ALARM
+            return _REF_ALARM
         # #11: while a wake is unanswered (a wake calling, a snooze), start and stop are
-        # refused: the host cannot end or move it, only a person's answer can.
+        # refused: the host cannot end or move it, only a person's answer can. (So are a
+        # settings change and a program reload: pod.link.config, pod.link.commit.)
         if self.unanswered():
-            return REF_WAKE_CALLING
+            return _REF_WAKE_CALLING
         if c == CMD_START:
             if self.night:  # restarting would restart the cap's clock too
-                return REF_NIGHT
+                return _REF_NIGHT
+            if self.plan.wake_at_s >= 0 and inp.clock_s < 0:
+                return _REF_NO_CLOCK  # a wake "at" a time needs the time: set it first
             self.start(now, inp.clock_s, inp.clock_sub)
-            return REF_OK
+            return _REF_OK
         if c == CMD_STOP:
             self.stop(now)
-            return REF_OK
-        return REF_OK  # no such command reaches the core (pod.serial_link sends only these four)
+            return _REF_OK
+        return _REF_OK  # no such command reaches the core (pod.serial_link sends only these four)
 
     def _session(self, now, inp):
         el = ticks_diff(now, self.t_session)
@@ -504,8 +526,9 @@ class Pod:
                 self.confirm = 0
             else:
                 self._ck = -1  # the state's own colour is worked out again afterwards
-                out.r = out.r2 = 90 if k == _C_OFF else 0
+                # (on an unset clock, violet: a wake 8 hours on, not at its time)
+                out.r = out.r2 = 90 if k == _C_OFF or k == _C_GUESS else 0
                 out.g = out.g2 = 90 if k == _C_END else (35 if k == _C_OFF else 0)
-                out.b = out.b2 = 90 if k == _C_START else 0
+                out.b = out.b2 = 90 if k == _C_START or k == _C_GUESS else 0
         if out.tone == 0:
             out.vol = 0

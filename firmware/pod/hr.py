@@ -110,6 +110,10 @@ class Estimator:
         st = self.st
         for i in range(_S_N):
             st[i] = 0
+        # no interval measured yet (a sensor back after a glitch): the one before the first
+        # out-of-band run is taken as the longest there is (2 s), so the estimator's settling
+        # never adds to the hold
+        st[_S_PREV_LEN] = 2 * self.fs
         st[_S_WIN] = 7
         # The state in st (index _S_<NAME>), all small ints:
         # dc: IR DC x256

@@ -30,3 +30,4 @@ class Plan:
     snooze_ms: int
     max_snoozes: int
     answer_ms: int
+    check_ms: int

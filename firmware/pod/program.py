@@ -39,6 +39,7 @@ _SPEC = {
         ("snooze_min", "i", 1, 30, 9),
         ("max_snoozes", "i", 0, 5, 0),
         ("answer_min", "i", 2, 60, 20),
+        ("check_min", "i", 2, 30, None),  # the wake-up check: off unless given
     ),
 }
 # The words a "c" field takes; the index is what the plan keeps.
@@ -160,7 +161,7 @@ def compile_plan(prog):
     """A program that passed validate() reduced to integers (ms, permille, K, bpm) for the core.
 
     The object is a pod.plan.Plan, a class with no code: it holds no reference back into this
-    module, so once pod.files.load drops the validator, all of it is freed."""
+    module, so once pod.stored_load.load drops the validator, all of it is freed."""
     g = _int
     plan = Plan()
     plan.name = prog.get("name", "")
@@ -193,6 +194,8 @@ def compile_plan(prog):
     plan.max_snoozes = g(prog, "wake", "max_snoozes")
     # a wake nobody answers within this escalates to the fail-safe alarm (snoozes count)
     plan.answer_ms = g(prog, "wake", "answer_min") * 60000
+    # the wake-up check, this long after the morning's wake is answered (0: off)
+    plan.check_ms = g(prog, "wake", "check_min") * 60000
     return plan
 
 

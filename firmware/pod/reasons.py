@@ -27,3 +27,6 @@ REF_ALARM = const(1)        # a fail-safe alarm is under way: only an acknowledg
 REF_NO_ALARM = const(2)     # ack: there is no alarm to acknowledge
 REF_NIGHT = const(3)        # start again, reset, maintenance: a night is under way
 REF_WAKE_CALLING = const(4)  # a scheduled wake still calls the sleeper (not yet answered)
+# start: the program wakes at a time of day and the clock is not set. Only pod.core returns it
+# (as its own constant), so it is private here: a public one would grow this module's globals
+_REF_NO_CLOCK = const(5)

@@ -1,6 +1,6 @@
 # A program upload over the serial link, the journal read back and the config changed, while the
 # whole App runs a night on the fake board, on MicroPython with the firmware held to the heap of
-# a 64 KB VM (mpyenv.limit): the storage commands load their code (pod.linkfiles, pod.store,
+# a 64 KB VM (mpyenv.limit): the storage commands load their code (pod.link, pod.flash_store,
 # the validator) beside a running night and must fit. The lowest free heap seen is printed.
 import binascii
 import builtins
@@ -151,7 +151,7 @@ def test_upload_commit_logs_and_config_beside_the_running_firmware():
         assert r["ok"] and r["files"][0]["name"] == "jr00001.bin", r
         r = call({"id": 6, "cmd": "logs", "op": "read", "name": "jr00001.bin", "off": 0, "n": 96})
         assert r["ok"] and binascii.a2b_base64(r["data"])[0] == 0xA5, r
-        # a full-size read (pod.linkfiles.READ_MAX, 512 bytes) beside the night: answered,
+        # a full-size read (pod.link.file_read.READ_MAX, 512 bytes) beside the night: answered,
         # with as much as this heap has room for (at least 96 bytes; the host reads on)
         with open("jr00099.bin", "wb") as f:
             f.write(b"\x5a" * 600)

@@ -100,10 +100,9 @@ def _finish(app, rid, size, crc):
     forget("pod.flash_store")
     ok(rid, ',"name":%s' % json.dumps(name))
     if app is not None:
-        from pod.core import AWAKE, IDLE  # (resident with an App; not loaded without one)
         app.use_program((PROGRAM, 0, size, crc, name))  # stored: the next night runs it
-        st = app.pod.state
-        if st == IDLE or st == AWAKE:  # no night under way: into the core now
+        pod = app.pod  # no night under way, no alarm or wake waiting for its answer (#11)
+        if not (pod.night or pod.unanswered()):
             reload(app)
 
 

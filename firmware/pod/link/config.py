@@ -13,6 +13,14 @@ def handle(link, rid, req):
         d = store.load_settings([])
         ok(rid, ',"config":' + json.dumps(d))
     elif op == "set":
+        app = getattr(link, "app", None)
+        if app is not None and app.pod.unanswered():
+            # #11: an alarm or a wake not yet answered: no setting may end or move it
+            from pod.core import ALARM  # (resident with an App)
+            from pod.reasons import REF_ALARM, REF_WAKE_CALLING
+            why = REF_ALARM if app.pod.state == ALARM else REF_WAKE_CALLING
+            err(rid, "refused", "refused (reason %d)" % why, "", ',"reason":%d' % why)
+            return
         new = req.get("config")
         errs = store.check_settings(new)
         if not errs:
@@ -23,7 +31,6 @@ def handle(link, rid, req):
             err(rid, "invalid", "; ".join(errs), ',"errors":' + json.dumps(errs))
             return
         store.seal_replace(SETTINGS_TMP, SETTINGS, json.dumps(d).encode())
-        app = getattr(link, "app", None)
         if app is not None:  # light level and cap at once; the HR band with the next program load
             # (core.Settings, which clamps to the safe limits again; core is not imported here)
             app.pod.settings = type(app.pod.settings)(d["wake_level"], d["cap_min"] * 60000)

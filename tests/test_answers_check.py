@@ -1,0 +1,204 @@
+"""Every wake is answered (#11), the rules added last: the wake-up check, a night "at" a time
+on an unset clock, and the host held back while a wake is unanswered. On the pure core (the
+Night helper of tests/test_answers_core.py); the whole simulated pod in
+tests/test_answers_night.py."""
+import pytest
+
+from tests.test_answers_core import M, Night
+
+
+@pytest.fixture
+def fwr(fw):
+    from simulator.sim import firmware_module
+    fw.reasons = firmware_module("pod.reasons")
+    return fw
+
+
+CHECK = {"version": 1, "wind_down": {"minutes": 20},
+         "wake": {"after_min": 90, "sunrise_min": 30, "check_min": 5}}
+SNOOZY_CHECK = {"version": 1, "wind_down": {"minutes": 20},
+                "wake": {"after_min": 90, "sunrise_min": 30, "check_min": 5, "snooze_min": 5,
+                         "max_snoozes": 1, "answer_min": 12}}
+
+
+def answered(n, gesture="tap"):
+    n.until(90 * M + 200)
+    assert n.state == "AWAKE" and n.sounding()
+    t = n.t  # the answer: this step (a hold's press answers as it begins)
+    if gesture == "tap":
+        n.tap()
+    elif gesture == "hold":
+        n.hold()
+    else:
+        n.cmd("ack")
+    assert not n.sounding() and not n.pod.night
+    return t
+
+
+# -- the wake-up check ---------------------------------------------------------------------------
+@pytest.mark.parametrize("gesture", ["tap", "hold", "ack"])
+def test_an_answer_then_sleeping_on_brings_the_wake_back(fwr, gesture):
+    n = Night(fwr, CHECK).start()
+    t = answered(n, gesture)  # ...and the sleeper stays in the pod at 60 bpm
+    n.until(t + 5 * M - 300)
+    assert not n.sounding()
+    n.until(t + 5 * M + 200)
+    assert n.state == "AWAKE" and n.reason == "scheduled" and n.sounding() and n.lit()
+    assert n.pod.night  # a wake not yet answered: part of the night (the markers stay set)
+    # it must be answered again: nobody does, so it escalates (a fresh 20 min window)
+    n.until(t + 5 * M + 20 * M + 500)
+    assert n.state == "ALARM" and n.reason == "unanswered"
+
+
+def test_a_second_answer_after_the_check_ends_it_for_good_if_awake(fwr):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.until(t + 5 * M + 200)
+    assert n.sounding()
+    n.tap()
+    t2 = n.t
+    n.inp.bpm10 = 850  # up now: 85 bpm
+    n.until(t2 + 10 * M)
+    assert n.state == "AWAKE" and not n.sounding()
+
+
+@pytest.mark.parametrize("inputs", [{"contact": False}, {"bpm10": 850}, {"bpm10": -1},
+                                    {"sensor_ok": False}])
+def test_no_check_wake_for_someone_up_or_away(fwr, inputs):
+    """Out of the pod, a rate of someone awake, no rate measured, no sensor: no second call."""
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    for k, v in inputs.items():
+        setattr(n.inp, k, v)
+    n.until(t + 25 * M)
+    assert n.state == "AWAKE" and not n.sounding()
+
+
+def test_a_further_press_after_the_answer_cancels_the_check(fwr):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.until(t + 2 * M)
+    n.tap()  # the person shows they are up
+    n.until(t + 25 * M)
+    assert not n.sounding() and n.state == "AWAKE"
+
+
+def test_the_check_is_off_by_default(fwr):
+    n = Night(fwr).start()
+    t = answered(n)
+    n.until(t + 29 * M)
+    assert n.state == "AWAKE" and not n.sounding()
+
+
+def test_the_check_wake_snoozes_and_its_snooze_returns(fwr):
+    """A check wake is the morning's wake again: a tap snoozes it (snoozes left), and the
+    snooze comes back (the night is back on, so it is timed)."""
+    n = Night(fwr, SNOOZY_CHECK).start()
+    n.until(90 * M + 200)
+    n.cmd("ack")  # answered without using the snooze
+    t = n.t
+    n.until(t + 5 * M + 200)
+    assert n.sounding()
+    n.tap()
+    assert n.state == "SLEEP" and n.pod.snooze_end >= 0
+    n.until(t + 10 * M + 500)
+    assert n.state == "AWAKE" and n.sounding()
+
+
+@pytest.mark.parametrize("bpm10, called", [(400, True), (695, True), (700, False)])
+def test_the_sleeping_rate_is_below_the_band_low_edge_plus_30(fwr, bpm10, called):
+    """One definition: in contact, measured, below the band's low edge + 30 bpm (70 here)."""
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.inp.bpm10 = bpm10
+    n.until(t + 5 * M + 200)
+    assert n.sounding() == called
+
+
+def test_check_field_is_validated_with_its_path(fw):
+    v = fw.program.validate
+    base = {"version": 1, "wake": {"after_min": 90}}
+    assert fw.program.load(base).check_ms == 0  # off unless given
+    assert fw.program.load({"version": 1, "wake": {"after_min": 90, "check_min": 10}}
+                           ).check_ms == 10 * M
+    assert v({"version": 1, "wake": {"after_min": 90, "check_min": 1}}) == [
+        "wake.check_min: 1 is below the minimum 2"]
+    assert v({"version": 1, "wake": {"after_min": 90, "check_min": 31}}) == [
+        "wake.check_min: 31 is above the maximum 30"]
+    assert v({"version": 1, "wake": {"after_min": 90, "check_min": "5"}}) == [
+        "wake.check_min: '5' is not a whole number"]
+    assert v({"version": 1, "wake": {"after_min": 90, "check_min": 20, "awake_min": 10}}) == []
+
+
+def test_a_check_longer_than_the_day_light_still_comes(fwr):
+    """awake_min 10, check_min 20: the pod is off (IDLE) by the check, which still calls."""
+    prog = {"version": 1, "wind_down": {"minutes": 20},
+            "wake": {"after_min": 90, "sunrise_min": 30, "check_min": 20, "awake_min": 10}}
+    n = Night(fwr, prog).start()
+    t = answered(n)
+    n.until(t + 11 * M)
+    assert n.state == "IDLE"
+    n.until(t + 20 * M + 200)
+    assert n.state == "AWAKE" and n.sounding()
+
+
+def test_a_host_stop_after_the_answer_is_no_press(fwr):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    _, ok = n.cmd("stop")
+    assert ok and n.state == "IDLE"
+    n.until(t + 5 * M + 200)
+    assert n.sounding()
+
+
+# -- a wake "at" a time on an unset clock ---------------------------------------------------------
+AT = {"version": 1, "wind_down": {"minutes": 20}, "wake": {"at": "07:00"}}
+
+
+def test_host_start_on_an_unset_clock_is_refused_with_its_reason(fwr):
+    n = Night(fwr, AT)
+    n.inp.clock_s = -1
+    out, ok = n.cmd("start")
+    assert not ok and out.refusal == fwr.core._REF_NO_CLOCK and n.state == "IDLE"
+    n.inp.clock_s = 22 * 3600  # the host sets the time: now it starts
+    _, ok = n.cmd("start")
+    assert ok and n.state == "WIND_DOWN"
+
+
+def test_an_after_min_night_starts_on_an_unset_clock(fwr):
+    n = Night(fwr)
+    n.inp.clock_s = -1
+    _, ok = n.cmd("start")
+    assert ok and n.state == "WIND_DOWN"
+
+
+def test_button_start_on_an_unset_clock_falls_back_visibly(fwr):
+    """The night starts (a person in bed always gets a wake: 8 hours on), with a violet glow
+    instead of the blue one, so they can tell it is not at its time."""
+    n = Night(fwr, AT)
+    n.inp.clock_s = -1
+    n.hold()
+    guess = (n.out.r, n.out.g, n.out.b)
+    assert n.state == "WIND_DOWN" and guess[0] > 0 and guess[2] > 0 and guess[1] == 0
+    m = Night(fwr, AT)
+    m.hold()
+    normal = (m.out.r, m.out.g, m.out.b)
+    assert normal[0] == 0 and normal[2] > 0 and normal != guess
+    n.until(8 * 3600 * 1000 - 30 * M + 5000)
+    assert n.state == "WAKE_RAMP"  # the fallback: 8 hours after the start
+
+
+
+
+def test_the_core_refusal_numbers_are_the_reasons_table():
+    """pod.core writes pod.reasons' REF_* numbers as its own constants (heap): they agree, and
+    each has words on the host."""
+    from host_tools import refusals
+    from simulator.sim import firmware_module
+    core = firmware_module("pod.core")
+    table = refusals.firmware_table()
+    mine = {n: getattr(core, n) for n in dir(core) if n.startswith("_REF_")}
+    assert len(mine) == 6
+    for name, number in mine.items():
+        assert table[number] == name[1:], name
+        assert name[1:] in refusals.WORDS
