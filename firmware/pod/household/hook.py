@@ -1,0 +1,285 @@
+# The household in the pod's loop. Loaded by the app only when household.json exists (a pod
+# with no household never imports any of pod.household), made once at boot. Each loop tick
+# calls, in this order:
+#   before(now, inp)  - before the core's step: an acknowledgement of an announcement (a press
+#                       or the serial ack, only while this pod's own state has nothing to
+#                       answer), and the household's additions (a wake, a wind-down) as a core
+#                       command when the tick carries none;
+#   show(now, out)    - after the step: the outputs to apply. The core's own while the pod
+#                       wakes, calls or alarms (nothing received may dim or silence them);
+#                       otherwise an announcement's pattern or the quiet "child silent" pixel;
+#   after(now)        - after the outputs are applied: the radio (bounded: see node.py and
+#                       radio.py), this pod's ALARM relayed to the parents, received actions.
+# Every call catches everything: a household error is logged as a fault and the household
+# stops for this boot; the pod's own loop, watchdog and fail-safe never see it.
+#
+# It reads the core only through public attributes (pod.state, pod.reason, pod.night,
+# pod.unanswered()) and hands it only the commands a person could send (wake, start).
+import json
+import os
+import time
+
+from micropython import const
+
+from pod.household import epoch, node, policy, radio, receiver
+
+FILE = "household.json"
+TEMP = "household.tmp"
+_SLEEP = const(2)        # core.SLEEP (states up to it: nothing of the pod's own to show over)
+_ALARM = const(5)        # core.ALARM
+_CMD_WAKE = const(1)     # core.CMD_WAKE, CMD_ACK, CMD_START
+_CMD_ACK = const(2)
+_CMD_START = const(3)
+_PHASE_MS = const(250)   # the announcement's pattern swaps this often
+ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lower and steady)
+ANN_VOL = const(700)
+_ERRORS_MAX = const(3)   # household errors before it stops for this boot
+
+live = None              # the Hook of this boot (the link's household command reads it)
+
+
+class Show:
+    """The outputs applied instead of the core's while an announcement shows (same fields)."""
+
+    def __init__(self):
+        self.r = self.g = self.b = 0
+        self.r2 = self.g2 = self.b2 = 0
+        self.white = 0
+        self.tone = 0
+        self.vol = 0
+        self.changed = False
+        self.refusal = 0
+
+
+def _names():
+    from pod.reasons import REASON_NAMES
+    return REASON_NAMES
+
+
+class Hook:
+    def __init__(self, app, hh, ep, rad, now):
+        self.app = app
+        self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
+        self.role = hh.role
+        self.show_out = Show()
+        self.shown = app.pod.out
+        self.ann = 0                      # bit per peer slot: its alarm announced here
+        self.ann_reason = bytearray(receiver.MAX_PEERS)
+        self.silent = 0                   # bit per child slot: silent during this night
+        self.relayed = False              # this pod's current ALARM was relayed
+        self.want = 0                     # a core command the household adds (wake, start)
+        self.faults = rad.faults
+        self.errors = 0
+        self.off = False                  # stopped for this boot (errors), or left
+        self.t_sup = now
+        if rad.state != radio.S_UP:
+            self._fault("household: radio did not start (%s), retried every %d s" % (
+                rad.last_error or "?", radio.RETRY_MS // 1000))
+
+    # -- what the pod prints: never the key ---------------------------------------------------
+    def event(self, what):
+        pod = self.app.pod
+        try:
+            print('{"t":"evt","ev":"household","up":%d,"state":"%s","reason":"%s","msg":%s}' % (
+                time.ticks_diff(time.ticks_ms(), self.app.t_boot),
+                ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")[pod.state],
+                _names()[pod.reason], json.dumps(what)))
+        except MemoryError:
+            pass
+
+    def _fault(self, text):
+        try:
+            self.app.journal.fault(0, text)
+        except Exception:  # noqa: BLE001 - the journal's own trouble is not the household's
+            pass
+        self.event({"fault": text})
+
+    def _error(self, e):
+        self.errors += 1
+        if self.errors >= _ERRORS_MAX:
+            self.off = True
+            self.node.radio._stop()
+        self._fault("household: %s%s" % (e.__class__.__name__,
+                                           ", stopped until the next boot" if self.off else ""))
+
+    def _name(self, slot):
+        return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
+
+    # -- the loop's three calls -----------------------------------------------------------------
+    def before(self, now, inp):
+        if self.off:
+            return
+        try:
+            pod = self.app.pod
+            if self.ann and pod.state <= _SLEEP and not pod.unanswered():
+                # the pod's own state has nothing to answer: a press or the serial ack is the
+                # parent acknowledging the announcement (it silences only the announcement)
+                if inp.press:
+                    inp.press = 0
+                    self.ack(now, "button")
+                elif inp.cmd == _CMD_ACK:
+                    inp.cmd = 0  # the link still answers it: ok, with the pod's state
+                    self.ack(now, "serial")
+            if self.want and not inp.cmd:
+                inp.cmd = self.want
+                self.want = 0
+        except Exception as e:  # noqa: BLE001
+            self._error(e)
+
+    def show(self, now, out):
+        """The outputs to apply this tick (out itself, or the announcement's); kept in
+        self.shown for the app's health check."""
+        self.shown = out
+        if self.off or (not self.ann and not self.silent):
+            return out
+        st = self.app.pod.state
+        if st > _SLEEP or self.app.pod.unanswered():
+            return out  # the pod's own wake, call or alarm: never changed by the household
+        s = self.show_out
+        s.changed = out.changed
+        s.refusal = out.refusal
+        s.r = out.r
+        s.g = out.g
+        s.b = out.b
+        s.white = out.white
+        s.tone = out.tone
+        s.vol = out.vol
+        if self.ann:
+            ph = (now // _PHASE_MS) & 1
+            s.r = 255 if ph else 0
+            s.g = 0
+            s.b = 160 if ph else 255
+            s.r2 = 0 if ph else 255
+            s.g2 = 0
+            s.b2 = 255 if ph else 160
+            if ph:
+                s.tone = ANN_HZ
+                s.vol = ANN_VOL
+            else:
+                s.tone = s.vol = 0
+        else:  # a child's pod fell silent in the night: one dim amber glow, no sound
+            s.r2 = 40
+            s.g2 = 12
+            s.b2 = 0
+        self.shown = s
+        return s
+
+    def after(self, now):
+        if self.off:
+            return
+        try:
+            self._after(now & 0x3FFFFFFF)
+        except Exception as e:  # noqa: BLE001
+            self._error(e)
+
+    def _after(self, now):
+        pod = self.app.pod
+        n = self.node
+        n.waking = pod.state > _SLEEP or pod.unanswered()
+        if pod.state == _ALARM:
+            if not self.relayed:
+                self.relayed = True
+                n.raise_alarm(pod.reason, now)
+                self.event({"relay": "alarm", "why": _names()[pod.reason]})
+        else:
+            self.relayed = False
+        n.tick(now)
+        rad = n.radio
+        if rad.faults != self.faults:
+            self.faults = rad.faults
+            self._fault("household: radio error (%s), restarted within %d s" % (
+                rad.last_error or "?", radio.RETRY_MS // 1000))
+        a = n.next_action()
+        while a:
+            if a == policy.A_WAKE:
+                self.want = _CMD_WAKE
+                self.event({"added": "wake", "from": self._name(n.about)})
+            elif a == policy.A_WIND_DOWN:
+                if not self.want:
+                    self.want = _CMD_START
+                self.event({"added": "wind_down", "from": self._name(n.about)})
+            elif a == policy.A_ANNOUNCE:
+                bit = 1 << n.about
+                self.ann_reason[n.about] = n.reason
+                if not self.ann & bit:
+                    self.ann |= bit
+                    self.event({"announce": self._name(n.about), "why": _names()[n.reason]})
+            a = n.next_action()
+        if time.ticks_diff(now, self.t_sup) >= 1000:
+            self.t_sup = now
+            m = 0
+            if pod.night and self.role == policy.ROLE_PARENT:
+                rx = n.rx
+                for i in range(rx.n):
+                    if rx.roles[i] == policy.ROLE_CHILD and n.silent(i, now):
+                        m |= 1 << i
+            if m != self.silent:
+                self.silent = m
+                self.event({"silent": [self._name(i) for i in range(n.rx.n) if m >> i & 1]})
+
+    # -- asked on this pod (its button, its serial link) ----------------------------------------
+    def ack(self, now, how):
+        names = [self._name(i) for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        self.ann = 0
+        self.event({"acked": names, "how": how})
+
+    def wake_everyone(self, now):
+        self.node.wake_everyone(now & 0x3FFFFFFF)
+        self.want = _CMD_WAKE
+        self.event({"wake_everyone": True})
+
+    def bedtime(self, now, minutes):
+        self.node.bedtime(minutes, now & 0x3FFFFFFF)
+        self.event({"bedtime": minutes})
+
+    def leave(self):
+        self.off = True
+        self.ann = 0
+        self.silent = 0
+        self.node.radio._stop()
+
+    def status(self, now):
+        d = self.node.status(now & 0x3FFFFFFF)
+        d["household"] = self.node.hh.status()
+        d["announcing"] = [{"from": self._name(i), "why": _names()[self.ann_reason[i]]}
+                           for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        d["on"] = not self.off
+        return d
+
+
+def boot(app, now):
+    """The Hook for this boot, or None (no household file: never called; a bad one: a fault).
+    Never raises."""
+    global live
+    probs = []
+    try:
+        with open(FILE) as f:
+            d = json.loads(f.read())
+        from pod.household import settings
+        hh = settings.Household(d)  # ValueError names the first problem's path, never the key
+        d = None
+        rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
+        h = Hook(app, hh, epoch.bump(probs), rad, now)
+    except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
+        msg = "household: %s, the pod runs alone" % (
+            e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
+        try:
+            app.journal.fault(0, msg)
+            print('{"t":"evt","ev":"household","msg":%s}' % json.dumps({"fault": msg}))
+        except Exception:  # noqa: BLE001
+            pass
+        return None
+    for p in probs:
+        h._fault("household: " + p)
+    live = h
+    h.event({"on": h.node.hh.name.decode(), "role": policy.ROLE_NAMES[h.role],
+             "epoch": h.node.epoch})
+    return h
+
+
+def present():
+    try:
+        os.stat(FILE)
+        return True
+    except OSError:
+        return False
