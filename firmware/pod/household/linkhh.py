@@ -77,6 +77,7 @@ def handle(rid, req, err):
         from pod.household import settings
         errs = settings.check(d)
         if errs:
+            os.remove(TEMP)  # (it holds the key: nothing half-paired stays on the flash)
             print('{"id":%s,"ok":false,"error":{"code":"invalid","message":%s},"errors":%s}'
                   % (rid, json.dumps(errs[0]), json.dumps(errs)))
             return
