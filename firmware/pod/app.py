@@ -22,7 +22,7 @@ _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 SOURCES = ("file", "previous", "default")
-_hh = None  # the household (pod.household.hook), only if household.json names one
+_hh = None  # pod.household.hook on a household's pod (set by its start(); README "Household")
 
 def core_settings(d):
     return core.Settings(d["wake_level"], d["cap_min"] * 60000)
@@ -141,13 +141,6 @@ class App:
         self.t_prev = now
         self.t_tel = now
         self._event("boot")
-        global _hh
-        try:  # a household: its code loaded and its radio started once (README "Household")
-            os.stat("household.json")
-            from pod.household import hook
-            _hh = hook.boot(self, now)
-        except Exception:  # noqa: BLE001 - none (the usual case), or no heap for it: alone
-            _hh = None
 
     def read_clock(self, now):
         """Read the RTC (once a second: it makes a tuple). Until the next read, tick() counts
@@ -192,13 +185,8 @@ class App:
             self.link.poll(now, inp)
         except MemoryError:  # no heap for a request or its reply: it is lost, not the night
             pass
-        hh = _hh
-        if hh is not None:
-            hh.before(now, inp)
-        out = self.pod.step(now, inp)
+        out = (_hh or self.pod).step(now, inp)  # a household's: its radio, then the core's
         inp.cmd = core.CMD_NONE
-        if hh is not None:
-            out = hh.show(now, out)
         self.strip.show(out.r, out.g, out.b, out.r2, out.g2, out.b2)
         self.lamp.set(out.white)
         if not board.I2S_ENABLED:
@@ -222,8 +210,6 @@ class App:
             pass
         if self.job is not None:
             self._commit(False)
-        if hh is not None:
-            hh.after(now)
         if self._healthy(now):
             self.wdt.feed()
         self.t_prev = now
@@ -243,7 +229,7 @@ class App:
 
     def _healthy(self, now):
         """Feed the watchdog only if this iteration really ran: outputs applied, time sane."""
-        out = self.pod.out if _hh is None else _hh.shown
+        out = self.pod.out
         return (0 <= self.pod.state <= core.ALARM
                 and self.lamp.duty == out.white
                 and self.strip._last[0] == out.r

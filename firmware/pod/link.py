@@ -158,15 +158,7 @@ class Link:
                 _err(rid, "failed", "the pod could not carry out " + cmd)
             finally:  # rarely used: its code goes back to the heap
                 forget("pod.linkctl")
-        elif cmd == "household":  # pairing, leaving, status, wake everyone: pod.household
-            try:
-                from pod.household import linkhh
-                linkhh.handle(rid, req, _err)
-            except Exception:  # noqa: BLE001 - a failed command must not stop the loop
-                _err(rid, "failed", "the pod could not carry out household")
-            finally:
-                forget("pod.household.linkhh")
-        elif cmd in ("program", "logs", "config"):
+        elif cmd in ("program", "logs", "config", "household"):
             try:
                 from pod import linkfiles  # storage commands (issue 7): loaded only when used
                 linkfiles.handle(self, rid, req)

@@ -67,7 +67,10 @@ def handle(link, rid, req):
     """Answer one program/logs/config request (a dict). Never raises: a failure is a reply."""
     try:
         cmd = req.get("cmd")
-        if cmd == "logs":
+        if cmd == "household":  # pairing, status, wake everyone (pod.household.linkhh)
+            from pod.household import linkhh
+            linkhh.handle(rid, req, err)
+        elif cmd == "logs":
             from pod import linklogs
             linklogs.handle(rid, req)
         elif cmd != "program":
@@ -90,5 +93,6 @@ def handle(link, rid, req):
         except Exception:  # noqa: BLE001 - no heap even for the error reply: none is sent
             pass
     finally:
-        for m in ("lfup", "lfcommit", "linklogs", "linkconfig", "store", "program", "linkfiles"):
+        for m in ("lfup", "lfcommit", "linklogs", "linkconfig", "store", "program",
+                  "household.linkhh", "linkfiles"):
             forget("pod." + m)

@@ -1,22 +1,23 @@
 # The household in the pod's loop. Loaded by the app only when household.json exists (a pod
 # with no household never imports any of pod.household), made once at boot. Each loop tick
-# calls, in this order:
-#   before(now, inp)  - before the core's step: an acknowledgement of an announcement (a press
-#                       or the serial ack, only while this pod's own state has nothing to
-#                       answer), and the household's additions (a wake, a wind-down) as a core
-#                       command when the tick carries none;
-#   show(now, out)    - after the step: the outputs to apply. The core's own while the pod
-#                       wakes, calls or alarms (nothing received may dim or silence them);
-#                       otherwise an announcement's pattern or the quiet "child silent" pixel;
-#   after(now)        - after the outputs are applied: the radio (bounded: see node.py and
-#                       radio.py), this pod's ALARM relayed to the parents, received actions.
+# calls step(now, inp) instead of the core's step, which does, in this order:
+#   after(now)        - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
+#                       to the parents, the actions received;
+#   before(now, inp)  - an acknowledgement of an announcement (a press or the serial ack, only
+#                       while this pod's own state has nothing to answer), and the household's
+#                       additions (a wake, a wind-down) as a core command when the tick has none;
+#   the core's step, then show(now, out): the core's outputs as they are while the pod wakes,
+#                       calls or alarms (nothing received may dim or silence them); otherwise
+#                       an announcement's pattern or the quiet "child silent" pixel drawn over
+#                       them (and taken off again before the next step).
+# A radio call that stalls (a full transmit buffer: up to 2 s, at most once a minute, see
+# radio.py) delays that tick's outputs by as much, far inside the 5 s watchdog.
 # Every call catches everything: a household error is logged as a fault and the household
 # stops for this boot; the pod's own loop, watchdog and fail-safe never see it.
 #
 # It reads the core only through public attributes (pod.state, pod.reason, pod.night,
 # pod.unanswered()) and hands it only the commands a person could send (wake, start).
 import json
-import os
 import time
 
 from micropython import const
@@ -35,20 +36,12 @@ ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lo
 ANN_VOL = const(700)
 _ERRORS_MAX = const(3)   # household errors before it stops for this boot
 
-live = None              # the Hook of this boot (the link's household command reads it)
+live = None              # the Hook of this boot (or the core, if it could not be made)
 
 
-class Show:
-    """The outputs applied instead of the core's while an announcement shows (same fields)."""
-
-    def __init__(self):
-        self.r = self.g = self.b = 0
-        self.r2 = self.g2 = self.b2 = 0
-        self.white = 0
-        self.tone = 0
-        self.vol = 0
-        self.changed = False
-        self.refusal = 0
+def step(now, inp):
+    """The app's call instead of the core's step (pod.app imports this module as _hh)."""
+    return live.step(now, inp)  # pyright: ignore[reportOptionalMemberAccess]
 
 
 def _names():
@@ -61,8 +54,8 @@ class Hook:
         self.app = app
         self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
         self.role = hh.role
-        self.show_out = Show()
-        self.shown = app.pod.out
+        self.saved = bytearray(6)         # the core's strip values under the overlay
+        self.over = False                 # the overlay was drawn over them last tick
         self.ann = 0                      # bit per peer slot: its alarm announced here
         self.ann_reason = bytearray(receiver.MAX_PEERS)
         self.silent = 0                   # bit per child slot: silent during this night
@@ -126,43 +119,51 @@ class Hook:
         except Exception as e:  # noqa: BLE001
             self._error(e)
 
+    def step(self, now, inp):
+        """The app's one call per tick, instead of the core's step: the radio and what it
+        brought, this pod's acknowledgement of an announcement, the core's step, then the
+        overlay drawn into the core's outputs (restored before the next step, so the core
+        always steps from its own values). Returns the core's Out."""
+        self.after(now)
+        self.before(now, inp)
+        pod = self.app.pod
+        out = pod.out
+        if self.over:
+            b = self.saved
+            out.r, out.g, out.b, out.r2, out.g2, out.b2 = b[0], b[1], b[2], b[3], b[4], b[5]
+            self.over = False
+        out = pod.step(now, inp)
+        if not self.off and (self.ann or self.silent):
+            self.show(now, out)
+        return out
+
     def show(self, now, out):
-        """The outputs to apply this tick (out itself, or the announcement's); kept in
-        self.shown for the app's health check."""
-        self.shown = out
-        if self.off or (not self.ann and not self.silent):
-            return out
-        st = self.app.pod.state
-        if st > _SLEEP or self.app.pod.unanswered():
-            return out  # the pod's own wake, call or alarm: never changed by the household
-        s = self.show_out
-        s.changed = out.changed
-        s.refusal = out.refusal
-        s.r = out.r
-        s.g = out.g
-        s.b = out.b
-        s.white = out.white
-        s.tone = out.tone
-        s.vol = out.vol
+        """Draw the announcement (or the quiet pixel) over out, unless the pod's own state has
+        something to show: a wake, a call or an alarm is never changed by the household."""
+        pod = self.app.pod
+        if pod.state > _SLEEP or pod.unanswered():
+            return
+        b = self.saved
+        b[0], b[1], b[2], b[3], b[4], b[5] = out.r, out.g, out.b, out.r2, out.g2, out.b2
+        self.over = True
         if self.ann:
             ph = (now // _PHASE_MS) & 1
-            s.r = 255 if ph else 0
-            s.g = 0
-            s.b = 160 if ph else 255
-            s.r2 = 0 if ph else 255
-            s.g2 = 0
-            s.b2 = 255 if ph else 160
+            out.r = 255 if ph else 0
+            out.g = 0
+            out.b = 160 if ph else 255
+            out.r2 = 0 if ph else 255
+            out.g2 = 0
+            out.b2 = 255 if ph else 160
+            out.white = 0
             if ph:
-                s.tone = ANN_HZ
-                s.vol = ANN_VOL
+                out.tone = ANN_HZ
+                out.vol = ANN_VOL
             else:
-                s.tone = s.vol = 0
+                out.tone = out.vol = 0
         else:  # a child's pod fell silent in the night: one dim amber glow, no sound
-            s.r2 = 40
-            s.g2 = 12
-            s.b2 = 0
-        self.shown = s
-        return s
+            out.r2 = 40
+            out.g2 = 12
+            out.b2 = 0
 
     def after(self, now):
         if self.off:
@@ -248,9 +249,10 @@ class Hook:
 
 
 def boot(app, now):
-    """The Hook for this boot, or None (no household file: never called; a bad one: a fault).
-    Never raises."""
+    """Make the Hook for this boot (live); if it cannot be made (a bad file, no heap: a fault
+    logged), live is the core itself and the pod runs alone. Never raises."""
     global live
+    live = app.pod
     probs = []
     try:
         with open(FILE) as f:
@@ -277,9 +279,26 @@ def boot(app, now):
     return h
 
 
-def present():
-    try:
-        os.stat(FILE)
-        return True
-    except OSError:
-        return False
+def main(loaded=None):
+    """main.py's call on a household's pod, instead of pod.app.main: the App as there, this
+    boot's Hook made once, then the App's loop with the Hook in it (pod.app._hh)."""
+    import gc
+
+    import micropython
+
+    from pod import app
+    micropython.kbd_intr(-1)
+    gc.collect()
+    a = app.App(loaded)
+    loaded = None
+    start(a)
+    a.run()
+
+
+def start(a):
+    """Make the Hook for App a and put it in a's loop (also for tests that build the App)."""
+    import sys
+
+    from pod import app
+    boot(a, time.ticks_ms())
+    app._hh = sys.modules[__name__]

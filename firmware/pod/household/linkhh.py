@@ -34,7 +34,8 @@ def _write(name, d):
 
 def _live():
     m = sys.modules.get("pod.household.hook")
-    return None if m is None else m.live
+    h = None if m is None else m.live
+    return h if hasattr(h, "node") else None  # (the core, when no Hook could be made)
 
 
 def handle(rid, req, err):
