@@ -30,6 +30,30 @@ ROLES = ("parent", "child")
 RADIO_KINDS = ("loss", "down", "hostile")
 
 
+class CountingAir(airmod.Air):
+    """The air, also counting what really reached each station from a household pod since that
+    pod's last boot, and keeping frames that did reach a running pod (a hostile sender replays
+    only those, to the pod that already had them: true replays)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.real: dict[bytes, int] = {}
+        self.boots: dict[bytes, int] = {}     # the pod's boot count, kept up by Family
+        self.heard: list[tuple[bytes, bytes, bytes, int]] = []
+
+    def transmit(self, src, dst_mac, data, t_us):
+        n = self.delivered
+        ok = super().transmit(src, dst_mac, data, t_us)
+        dst = bytes(dst_mac)
+        if self.delivered > n:
+            st = self.find(dst)
+            if st is not None and st.espnow_active and not st.deaf:
+                self.real[dst] = self.real.get(dst, 0) + 1
+                if len(self.heard) < 400:
+                    self.heard.append((bytes(src.mac), dst, bytes(data), self.boots.get(dst, 0)))
+        return ok
+
+
 def mac(i: int) -> bytes:
     return bytes((0x24, 0x0A, 0xC4, 0x5E, 0xB1, i))
 
@@ -115,19 +139,21 @@ class FamilyResult:
     status: dict[str, dict]
     hostile_sent: int
     acted: dict[str, list[dict]]   # household events that changed what a pod does
+    real: dict[str, int] = field(default_factory=dict)  # frames from pods since its last boot
 
 
 class Family:
     def __init__(self, pods: list[PodSpec], radio: list[RadioSpec] | None = None,
                  start_clock: str = "22:30", seed: int = 1, step_ms: int = STEP_MS,
                  household: bool = True, delay_ms: int = 5, drift_s: int = 3,
-                 workdir: Path | None = None, get_up: bool = True):
+                 workdir: Path | None = None, get_up: bool = True, fw_dir: Path | None = None):
         self.specs = pods
         self.radio = radio or []
         self.step_ms = step_ms
         self.start_clock = start_clock
-        self.air = airmod.Air(delay_ms=delay_ms, seed=seed)
+        self.air = CountingAir(delay_ms=delay_ms, seed=seed)
         self.hostile = airmod.Hostile(self.air)
+        self.air.capturing = False
         self.rng = random.Random(seed)
         self.pods: list[SimPod] = []
         prog_mod = firmware_module("pod.program")
@@ -137,8 +163,9 @@ class Family:
             wd = None if workdir is None else Path(workdir) / spec.name
             if wd is not None:
                 wd.mkdir(parents=True, exist_ok=True)
+            kw = {} if fw_dir is None else {"fw_dir": fw_dir}
             pod = SimPod(workdir=wd, seed=seed + i, start_clock=start_clock,
-                         sleeper=Sleeper(seed + i))
+                         sleeper=Sleeper(seed + i), **kw)
             # its own clock: set by hand, a few seconds off the others'
             b = pod.board
             b.rtc_set(b.rtc_seconds() + (i * drift_s if i % 2 else -i * drift_s))
@@ -165,7 +192,16 @@ class Family:
                             if r.kind == "loss" and r.from_ms <= t < r.to_ms] or [0])
         for pod in self.pods:  # a pod without power has no radio (its WiFi comes up at boot)
             st = pod.board.radio
-            off = pod.state == "OFF"
+            k = len(pod.res.resets)
+            if air.boots.get(st.mac, 0) != k:
+                # a reset turns an ESP32's WiFi off: what it had received is gone, and the new
+                # boot starts its radio (and its receiver's memory) afresh
+                air.boots[st.mac] = k
+                air.real[st.mac] = 0
+                st.wlan_active = st.espnow_active = False
+                st.peers = []
+                st.n = 0
+            off = pod.fs.dead  # a power cut: the flash (and everything) without power
             if off and st.powered:
                 st.power(False)
             elif not off and not st.powered:
@@ -175,23 +211,28 @@ class Family:
         if not any(r.kind == "hostile" and r.from_ms <= t < r.to_ms for r in self.radio):
             return
         h = self.hostile
-        cap = self.air.capture
+        air = self.air
+        cap = air.heard
         n = len(self.pods)
-        if t % 1000 < self.step_ms and cap:  # once a second: replay two captured frames
+        if t % 1000 < self.step_ms and cap:  # once a second: replay two frames a pod had
             for _ in range(2):
-                h.replay(self.rng.randrange(len(cap)))
+                src, dst, data, boot = cap[self.rng.randrange(len(cap))]
+                if air.boots.get(dst, 0) == boot:  # (after a reboot its receiver forgot them)
+                    h.sent += 1
+                    air.inject(src, dst, data)
         if t % 2000 < self.step_ms:  # a forged frame: real layout, a peer's MAC, a wrong tag
             i, j = self.rng.sample(range(n), 2)
             data = bytearray(self.rng.randbytes(48))
             if cap:
                 data[:32] = cap[-1][2][:32]
+                data[2], data[3] = i, j
                 data[8:12] = (0x3FFFFF00 + self.rng.randrange(200)).to_bytes(4, "big")
             h.forge(mac(i), mac(j), bytes(data))
         if t % 60000 < self.step_ms:  # a flood of junk from a stranger, once a minute
             h.flood(bytes((2, 0, 0, 0, 0, 0x99)), mac(self.rng.randrange(n)),
                     self.rng.randbytes(48), 20)
-        if len(cap) >= self.air.capture_max:
-            del cap[: len(cap) // 2]
+        if len(cap) >= 400:
+            del cap[:200]
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, end_ms: int | None = None) -> FamilyResult:
@@ -241,9 +282,11 @@ class Family:
                         and ({"announce", "added"} & set(x["msg"]))]
                  for name, r in res.items()}
         air = self.air
-        return FamilyResult(res, roles, relays,
-                            {"sent": air.sent, "delivered": air.delivered, "lost": air.lost,
-                             "rejected": rejected}, status, self.hostile.sent, acted)
+        fr = FamilyResult(res, roles, relays,
+                          {"sent": air.sent, "delivered": air.delivered, "lost": air.lost,
+                           "rejected": rejected}, status, self.hostile.sent, acted)
+        fr.real = {s.name: air.real.get(mac(i), 0) for i, s in enumerate(self.specs)}
+        return fr
 
 
 def result_json(fr: FamilyResult) -> dict:
