@@ -37,6 +37,7 @@ ANN_VOL = const(700)
 _ERRORS_MAX = const(3)   # household errors before it stops for this boot
 
 live = None              # the Hook of this boot (or the core, if it could not be made)
+why = ""                 # why it could not be made (the fault logged), never the key
 
 
 def step(now, inp):
@@ -88,12 +89,16 @@ class Hook:
         self.event({"fault": text})
 
     def _error(self, e):
+        """Never raises (a MemoryError here too: the fault is then only counted)."""
         self.errors += 1
         if self.errors >= _ERRORS_MAX:
             self.off = True
             self.node.radio._stop()
-        self._fault("household: %s%s" % (e.__class__.__name__,
-                                           ", stopped until the next boot" if self.off else ""))
+        try:
+            self._fault("household: %s%s" % (
+                e.__class__.__name__, ", stopped until the next boot" if self.off else ""))
+        except Exception:  # noqa: BLE001
+            pass
 
     def _name(self, slot):
         return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
@@ -251,7 +256,7 @@ class Hook:
 def boot(app, now):
     """Make the Hook for this boot (live); if it cannot be made (a bad file, no heap: a fault
     logged), live is the core itself and the pod runs alone. Never raises."""
-    global live
+    global live, why
     live = app.pod
     probs = []
     try:
@@ -265,6 +270,7 @@ def boot(app, now):
     except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
         msg = "household: %s, the pod runs alone" % (
             e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
+        why = msg
         try:
             app.journal.fault(0, msg)
             print('{"t":"evt","ev":"household","msg":%s}' % json.dumps({"fault": msg}))

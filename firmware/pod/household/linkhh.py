@@ -50,7 +50,9 @@ def handle(rid, req, err):
                 paired = "true"
             except OSError:
                 paired = "false"
-            _ok(rid, ',"household":null,"paired":%s' % paired)
+            m = sys.modules.get("pod.household.hook")
+            _ok(rid, ',"household":null,"paired":%s,"fault":%s' % (
+                paired, json.dumps(m.why if m is not None else "")))
     elif op == "begin":
         d = req.get("household")
         if not isinstance(d, dict) or "peers" in d:
