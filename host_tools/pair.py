@@ -23,7 +23,7 @@ import secrets
 from pathlib import Path
 
 from host_tools.clikit import UsageError
-from host_tools.transport import PodError, Transport, ValidationFailed
+from host_tools.transport import Transport, ValidationFailed
 
 ROLES = ("parent", "child")
 

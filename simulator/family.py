@@ -18,8 +18,15 @@ from pathlib import Path
 from simulator.hw import air as airmod
 from simulator.hw import simstate
 from simulator.hw.sleeper import Sleeper
-from simulator.night import (GET_UP_AFTER_MS, HOLD_MS, START_PRESS_MS, TAIL_MS, FaultSpec,
-                             parse_when, wake_offset_ms)
+from simulator.night import (
+    GET_UP_AFTER_MS,
+    HOLD_MS,
+    START_PRESS_MS,
+    TAIL_MS,
+    FaultSpec,
+    parse_when,
+    wake_offset_ms,
+)
 from simulator.sim import NightResult, SimPod, firmware_module
 
 STEP_MS = 100
@@ -191,7 +198,7 @@ class Family:
         air.loss_pct = max([r.pct for r in self.radio
                             if r.kind == "loss" and r.from_ms <= t < r.to_ms] or [0])
         for pod in self.pods:  # a pod without power has no radio (its WiFi comes up at boot)
-            st = pod.board.radio
+            st: airmod.Station = pod.board.radio  # type: ignore[assignment]
             k = len(pod.res.resets)
             if air.boots.get(st.mac, 0) != k:
                 # a reset turns an ESP32's WiFi off: what it had received is gone, and the new
@@ -342,11 +349,19 @@ def plot_family(fr: FamilyResult, path: str, title: str = "bedtime-pod: a family
     fig, ax = plt.subplots(figsize=(11, 1.1 + 0.8 * len(names)))
     lane = {n: len(names) - 1 - i for i, n in enumerate(names)}
     for n, r in fr.pods.items():
-        s = r.samples
-        for k, smp in enumerate(s):
-            t1 = s[k + 1].t_ms if k + 1 < len(s) else r.duration_ms
-            ax.broken_barh([(smp.t_ms / 3.6e6, (t1 - smp.t_ms) / 3.6e6)], (lane[n] - 0.35, 0.7),
-                           color=colours.get(smp.state, "#999999"), linewidth=0)
+        runs: list[list] = []  # [state, from ms, to ms]: one bar per run of one state
+        for smp in r.samples:
+            if runs and runs[-1][0] == smp.state:
+                runs[-1][2] = smp.t_ms
+            else:
+                if runs:
+                    runs[-1][2] = smp.t_ms
+                runs.append([smp.state, smp.t_ms, smp.t_ms])
+        if runs:
+            runs[-1][2] = r.duration_ms
+        for state, t0, t1 in runs:
+            ax.broken_barh([(t0 / 3.6e6, (t1 - t0) / 3.6e6)], (lane[n] - 0.35, 0.7),
+                           color=colours.get(state, "#999999"), linewidth=0)
         for e in r.events:
             m = e.get("msg")
             if e.get("ev") == "household" and isinstance(m, dict) and "silent" in m and m["silent"]:
@@ -364,7 +379,8 @@ def plot_family(fr: FamilyResult, path: str, title: str = "bedtime-pod: a family
     ax.set_yticklabels(["%s (%s)" % (n, fr.roles[n]) for n in names])
     ax.set_xlabel("hours since the start")
     ax.set_title(title)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
+    from matplotlib.patches import Rectangle
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     ax.legend(handles, list(colours), ncol=8, fontsize=7, loc="upper center",
               bbox_to_anchor=(0.5, -0.25), frameon=False)
     fig.tight_layout()
