@@ -100,6 +100,10 @@ class Hook:
         except Exception:  # noqa: BLE001
             pass
 
+    def _names_of(self, mask):
+        # (a comprehension in _after would make its locals closure cells: heap on every call)
+        return [self._name(i) for i in range(receiver.MAX_PEERS) if mask >> i & 1]
+
     def _name(self, slot):
         return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
 
@@ -221,7 +225,7 @@ class Hook:
                         m |= 1 << i
             if m != self.silent:
                 self.silent = m
-                self.event({"silent": [self._name(i) for i in range(n.rx.n) if m >> i & 1]})
+                self.event({"silent": self._names_of(m)})
 
     # -- asked on this pod (its button, its serial link) ----------------------------------------
     def ack(self, now, how):
