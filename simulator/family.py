@@ -153,7 +153,8 @@ class Family:
     def __init__(self, pods: list[PodSpec], radio: list[RadioSpec] | None = None,
                  start_clock: str = "22:30", seed: int = 1, step_ms: int = STEP_MS,
                  household: bool = True, delay_ms: int = 5, drift_s: int = 3,
-                 workdir: Path | None = None, get_up: bool = True, fw_dir: Path | None = None):
+                 workdir: Path | None = None, get_up: bool = True, fw_dir: Path | None = None,
+                 start: bool = True):
         self.specs = pods
         self.radio = radio or []
         self.step_ms = step_ms
@@ -183,7 +184,8 @@ class Family:
                 pod.fs.path("program.json").write_text(json.dumps(spec.program))
             program = spec.program or prog_mod.DEFAULT
             wake = wake_offset_ms(program, start_clock)
-            pod.press(START_PRESS_MS, HOLD_MS)
+            if start:  # the sleeper starts its night (held press), as in pod-sim night
+                pod.press(START_PRESS_MS, HOLD_MS)
             if get_up:
                 pod.press(wake + GET_UP_AFTER_MS, HOLD_MS)
             for f in spec.faults:
