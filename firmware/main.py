@@ -27,7 +27,15 @@ try:
         loaded = lazy("pod.stored_load", "load")
         from pod import app
 
-        app.main(loaded)
+        hh = None
+        try:  # a household's pod only (household.json): pod.household.hook runs the App
+            import os
+
+            os.stat("household.json")
+            from pod.household import hook as hh
+        except Exception:  # noqa: BLE001 - no household (the usual case), or no heap: alone
+            pass
+        (hh or app).main(loaded)
 except Exception as e:  # noqa: BLE001 - every failure must end in a wake
     # If even the handler fails (a second error while pod.failsafe is imported or while it
     # records the crash), reset at once: the verdict on the next boot lights up. Never sit

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "(pod_name, wake_level 300..1000, cap_min 60..720, hr_low, hr_high)")
     c.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     c.set_defaults(fn=cmd_config_set)
+    from host_tools.pair import add_parser as add_pair
+    add_pair(sub, common)
     d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
     d.add_argument("--dry-run", action="store_true",
                    help="print the commands; only lists the pod's files (read-only) to show the "

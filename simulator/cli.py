@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--fault", action="append", default=[], metavar="KIND[:ARG]@[+]HH:MM[:SS]",
                    help="inject a fault at a clock time or since the start (repeatable)")
     v.set_defaults(fn=cmd_serve)
+    from simulator.familycli import add_parser as add_family
+    add_family(sub, clock_arg)
     def body() -> int:
         a = p.parse_args(argv)
         return a.fn(a)

@@ -23,6 +23,7 @@ _TEL_MS = const(1000)
 _READ_MS = const(400)         # FIFO read period: 10 samples of the 32 it holds
 _MARK_TELL = const(30)        # tries (one a second, or more) before a missing night file is told
 RESET_NAMES = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
+household = None  # pod.household.hook on a household's pod (set by its start(); README "Household")
 
 
 class Heart:
@@ -170,7 +171,7 @@ class App:
             self.link.poll(now, inp)
         except MemoryError:  # no heap for a request or its reply: it is lost, not the night
             pass
-        out = self.pod.step(now, inp)
+        out = (household or self.pod).step(now, inp)  # a household's: its radio, then the core's
         inp.cmd = core.CMD_NONE
         # (the night-under-way file never reached flash: every other pixel dim red, see _mark)
         self.strip.show(out.r, out.g, out.b,

@@ -33,7 +33,7 @@ MAX_LINE = const(256)     # bytes in a request line, without the newline
 _MAX_BYTES = const(256)   # read per tick: a whole request line (2.5 KB/s at the 10 Hz loop)
 _MAX_LINES = const(4)     # replies per tick
 _CMDS = ("wake", "ack", "start", "stop")  # core.CMD_WAKE .. CMD_STOP, in order
-_MORE = ("time", "reset", "maintenance", "program", "logs", "config")  # pod.link (the router)
+_MORE = ("time", "reset", "maintenance", "program", "logs", "config", "household")  # pod.link (the router)
 
 
 class Link:

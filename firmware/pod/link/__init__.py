@@ -34,6 +34,8 @@ def handle(link, rid, req):
                 lazy("pod.link.file_read", "logs_read", rid, req)
             else:
                 lazy("pod.link.logs", "handle", rid, req)
+        elif cmd == "household":  # pairing, status, wake everyone (pod.household)
+            lazy("pod.link.household", "handle", rid, req)
         elif cmd != "program":
             lazy("pod.link.config", "handle", link, rid, req)
         else:

@@ -1,0 +1,310 @@
+# The household in the pod's loop. Loaded by the app only when household.json exists (a pod
+# with no household never imports any of pod.household), made once at boot. Each loop tick
+# calls step(now, inp) instead of the core's step, which does, in this order:
+#   after(now)        - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
+#                       to the parents, the actions received;
+#   before(now, inp)  - an acknowledgement of an announcement (a press or the serial ack, only
+#                       while this pod's own state has nothing to answer), and the household's
+#                       additions (a wake, a wind-down) as a core command when the tick has none;
+#   the core's step, then show(now, out): the core's outputs as they are while the pod wakes,
+#                       calls or alarms (nothing received may dim or silence them); otherwise
+#                       an announcement's pattern or the quiet "child silent" pixel drawn over
+#                       them (and taken off again before the next step).
+# A radio call that stalls (a full transmit buffer: up to 2 s, at most once a minute, see
+# radio.py) delays that tick's outputs by as much, far inside the 5 s watchdog.
+# Every call catches everything: a household error is logged as a fault and the household
+# stops for this boot; the pod's own loop, watchdog and fail-safe never see it.
+#
+# It reads the core only through public attributes (pod.state, pod.reason, pod.night,
+# pod.unanswered()) and hands it only the commands a person could send (wake, start).
+import json
+import time
+
+from micropython import const
+
+from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE
+from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
+from pod.file_spec import HOUSEHOLD as FILE
+from pod.household import epoch, node, policy, radio, receiver
+
+_PHASE_MS = const(250)   # the announcement's pattern swaps this often
+ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lower and steady)
+ANN_VOL = const(700)
+_ERRORS_MAX = const(3)   # household errors before it stops for this boot
+
+live = None              # the Hook of this boot (or the core, if it could not be made)
+why = ""                 # why it could not be made (the fault logged), never the key
+
+
+def step(now, inp):
+    """The app's call instead of the core's step (pod.app holds this module as household)."""
+    return live.step(now, inp)  # pyright: ignore[reportOptionalMemberAccess]
+
+
+def _names():
+    from pod.reasons import REASON_NAMES
+    return REASON_NAMES
+
+
+class Hook:
+    def __init__(self, app, hh, ep, rad, now):
+        self.app = app
+        self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
+        self.role = hh.role
+        self.saved = bytearray(6)         # the core's strip values under the overlay
+        self.over = False                 # the overlay was drawn over them last tick
+        self.ann = 0                      # bit per peer slot: its alarm announced here
+        self.ann_reason = bytearray(receiver.MAX_PEERS)
+        self.silent = 0                   # bit per child slot: silent during this night
+        self.relayed = False              # this pod's current ALARM was relayed
+        self.want = 0                     # a core command the household adds (wake, start)
+        self.faults = rad.faults
+        self.errors = 0
+        self.off = False                  # stopped for this boot (errors), or left
+        self.t_sup = now
+        if rad.state != radio.S_UP:
+            self._fault("household: radio did not start (%s), retried every %d s" % (
+                rad.last_error or "?", radio.RETRY_MS // 1000))
+
+    # -- what the pod prints: never the key ---------------------------------------------------
+    def event(self, what):
+        pod = self.app.pod
+        try:
+            print('{"t":"evt","ev":"household","up":%d,"state":"%s","reason":"%s","msg":%s}' % (
+                time.ticks_diff(time.ticks_ms(), self.app.t_boot),
+                ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")[pod.state],
+                _names()[pod.reason], json.dumps(what)))
+        except MemoryError:
+            pass
+
+    def _fault(self, text):
+        try:
+            self.app.journal.fault(0, text)
+        except Exception:  # noqa: BLE001 - the journal's own trouble is not the household's
+            pass
+        self.event({"fault": text})
+
+    def _error(self, e):
+        """Never raises (a MemoryError here too: the fault is then only counted)."""
+        self.errors += 1
+        if self.errors >= _ERRORS_MAX:
+            self.off = True
+            self.node.radio._stop()
+        try:
+            self._fault("household: %s%s" % (
+                e.__class__.__name__, ", stopped until the next boot" if self.off else ""))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _names_of(self, mask):
+        # (a comprehension in _after would make its locals closure cells: heap on every call)
+        return [self._name(i) for i in range(receiver.MAX_PEERS) if mask >> i & 1]
+
+    def _name(self, slot):
+        return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
+
+    # -- the loop's three calls -----------------------------------------------------------------
+    def before(self, now, inp):
+        if self.off:
+            return
+        try:
+            pod = self.app.pod
+            if self.ann and pod.state <= _QUIET and not pod.unanswered():
+                # the pod's own state has nothing to answer: a press or the serial ack is the
+                # parent acknowledging the announcement (it silences only the announcement)
+                if inp.press:
+                    inp.press = 0
+                    self.ack(now, "button")
+                elif inp.cmd == CMD_ACK:
+                    inp.cmd = 0  # the link still answers it: ok, with the pod's state
+                    self.ack(now, "serial")
+            if self.want and not inp.cmd:
+                inp.cmd = self.want
+                self.want = 0
+        except Exception as e:  # noqa: BLE001
+            self._error(e)
+
+    def step(self, now, inp):
+        """The app's one call per tick, instead of the core's step: the radio and what it
+        brought, this pod's acknowledgement of an announcement, the core's step, then the
+        overlay drawn into the core's outputs (restored before the next step, so the core
+        always steps from its own values). Returns the core's Out."""
+        self.after(now)
+        self.before(now, inp)
+        pod = self.app.pod
+        out = pod.out
+        if self.over:
+            b = self.saved
+            out.r, out.g, out.b, out.r2, out.g2, out.b2 = b[0], b[1], b[2], b[3], b[4], b[5]
+            self.over = False
+        out = pod.step(now, inp)
+        if not self.off and (self.ann or self.silent):
+            self.show(now, out)
+        return out
+
+    def show(self, now, out):
+        """Draw the announcement (or the quiet pixel) over out, unless the pod's own state has
+        something to show: a wake, a call or an alarm is never changed by the household."""
+        pod = self.app.pod
+        if pod.state > _QUIET or pod.unanswered():
+            return
+        b = self.saved
+        b[0], b[1], b[2], b[3], b[4], b[5] = out.r, out.g, out.b, out.r2, out.g2, out.b2
+        self.over = True
+        if self.ann:
+            ph = (now // _PHASE_MS) & 1
+            out.r = 255 if ph else 0
+            out.g = 0
+            out.b = 160 if ph else 255
+            out.r2 = 0 if ph else 255
+            out.g2 = 0
+            out.b2 = 255 if ph else 160
+            out.white = 0
+            if ph:
+                out.tone = ANN_HZ
+                out.vol = ANN_VOL
+            else:
+                out.tone = out.vol = 0
+        else:  # a child's pod fell silent in the night: one dim amber glow, no sound
+            out.r2 = 40
+            out.g2 = 12
+            out.b2 = 0
+
+    def after(self, now):
+        if self.off:
+            return
+        try:
+            self._after(now & 0x3FFFFFFF)
+        except Exception as e:  # noqa: BLE001
+            self._error(e)
+
+    def _after(self, now):
+        pod = self.app.pod
+        n = self.node
+        n.waking = pod.state > _QUIET or pod.unanswered()
+        if pod.state == ALARM:
+            if not self.relayed:
+                self.relayed = True
+                n.raise_alarm(pod.reason, now)
+                self.event({"relay": "alarm", "why": _names()[pod.reason]})
+        else:
+            self.relayed = False
+        n.tick(now)
+        rad = n.radio
+        if rad.faults != self.faults:
+            self.faults = rad.faults
+            self._fault("household: radio error (%s), restarted within %d s" % (
+                rad.last_error or "?", radio.RETRY_MS // 1000))
+        a = n.next_action()
+        while a:
+            if a == policy.A_WAKE:
+                self.want = CMD_WAKE
+                self.event({"added": "wake", "from": self._name(n.about)})
+            elif a == policy.A_WIND_DOWN:
+                if not self.want:
+                    self.want = CMD_START
+                self.event({"added": "wind_down", "from": self._name(n.about)})
+            elif a == policy.A_ANNOUNCE:
+                bit = 1 << n.about
+                self.ann_reason[n.about] = n.reason
+                if not self.ann & bit:
+                    self.ann |= bit
+                    self.event({"announce": self._name(n.about), "why": _names()[n.reason]})
+            a = n.next_action()
+        if time.ticks_diff(now, self.t_sup) >= 1000:
+            self.t_sup = now
+            m = 0
+            if pod.night and self.role == policy.ROLE_PARENT:
+                rx = n.rx
+                for i in range(rx.n):
+                    if rx.roles[i] == policy.ROLE_CHILD and n.silent(i, now):
+                        m |= 1 << i
+            if m != self.silent:
+                self.silent = m
+                self.event({"silent": self._names_of(m)})
+
+    # -- asked on this pod (its button, its serial link) ----------------------------------------
+    def ack(self, now, how):
+        names = [self._name(i) for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        self.ann = 0
+        self.event({"acked": names, "how": how})
+
+    def wake_everyone(self, now):
+        self.node.wake_everyone(now & 0x3FFFFFFF)
+        self.want = CMD_WAKE
+        self.event({"wake_everyone": True})
+
+    def bedtime(self, now, minutes):
+        self.node.bedtime(minutes, now & 0x3FFFFFFF)
+        self.event({"bedtime": minutes})
+
+    def leave(self):
+        self.off = True
+        self.ann = 0
+        self.silent = 0
+        self.node.radio._stop()
+
+    def status(self, now):
+        d = self.node.status(now & 0x3FFFFFFF)
+        d["household"] = self.node.hh.status()
+        d["announcing"] = [{"from": self._name(i), "why": _names()[self.ann_reason[i]]}
+                           for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        d["on"] = not self.off
+        return d
+
+
+def boot(app, now):
+    """Make the Hook for this boot (live); if it cannot be made (a bad file, no heap: a fault
+    logged), live is the core itself and the pod runs alone. Never raises."""
+    global live, why
+    live = app.pod
+    probs = []
+    try:
+        with open(FILE) as f:
+            d = json.loads(f.read())
+        from pod.household import settings
+        hh = settings.Household(d)  # ValueError names the first problem's path, never the key
+        d = None
+        rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
+        h = Hook(app, hh, epoch.bump(probs), rad, now)
+    except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
+        msg = "household: %s, the pod runs alone" % (
+            e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
+        why = msg
+        try:
+            app.journal.fault(0, msg)
+            print('{"t":"evt","ev":"household","msg":%s}' % json.dumps({"fault": msg}))
+        except Exception:  # noqa: BLE001
+            pass
+        return None
+    for p in probs:
+        h._fault("household: " + p)
+    live = h
+    h.event({"on": h.node.hh.name.decode(), "role": policy.ROLE_NAMES[h.role],
+             "epoch": h.node.epoch})
+    return h
+
+
+def main(loaded=None):
+    """main.py's call on a household's pod, instead of pod.app.main: the App as there, this
+    boot's Hook made once, then the App's loop with the Hook in it (pod.app.household)."""
+    import gc
+
+    import micropython
+
+    from pod import app
+    micropython.kbd_intr(-1)
+    gc.collect()
+    a = app.App(loaded)
+    loaded = None
+    start(a)
+    a.run()
+
+
+def start(a):
+    """Make the Hook for App a and put it in a's loop (also for tests that build the App)."""
+    import sys
+
+    from pod import app
+    boot(a, time.ticks_ms())
+    app.household = sys.modules[__name__]
