@@ -27,15 +27,12 @@ try:
         loaded = lazy("pod.stored_load", "load")
         from pod import app
 
-        hh = None
-        try:  # a household's pod only (household.json): pod.household.hook runs the App
-            import os
-
-            os.stat("household.json")
-            from pod.household import hook as hh
-        except Exception:  # noqa: BLE001 - no household (the usual case), or no heap: alone
-            pass
-        (hh or app).main(loaded)
+        if "household.json" in __import__("os").listdir():  # (no new global name: heap)
+            try:  # a household's pod: pod.household.hook runs the App
+                from pod.household import hook as app
+            except Exception:  # noqa: BLE001 - no heap for the household: the pod runs alone
+                pass
+        app.main(loaded)
 except Exception as e:  # noqa: BLE001 - every failure must end in a wake
     # If even the handler fails (a second error while pod.failsafe is imported or while it
     # records the crash), reset at once: the verdict on the next boot lights up. Never sit

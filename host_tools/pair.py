@@ -30,7 +30,7 @@ ROLES = ("parent", "child")
 
 def check(settings: dict) -> list[str]:
     """The firmware's own check of household settings: "household.path: reason" strings."""
-    from simulator.sim import firmware_module
+    from simulator.sandbox import firmware_module
     return list(firmware_module("pod.household.settings").check(settings))
 
 

@@ -158,8 +158,8 @@ FIXED_RADIO = [family.RadioSpec("hostile", 1 * MIN, 26 * MIN)]
 VARIANTS = {
     "remote message silences the alarm": [(
         "household/hook.py", "        n.tick(now)\n",
-        "        n.tick(now)\n        if pod.state == _ALARM and n.rx.counts[0]:\n"
-        "            self.want = _CMD_ACK\n")],
+        "        n.tick(now)\n        if pod.state == ALARM and n.rx.counts[0]:\n"
+        "            self.want = CMD_ACK\n")],
     "accepts replays": [(
         "household/receiver.py", "        if f.epoch == e and f.seq <= self.seq[i]:\n",
         "        if False:\n")],

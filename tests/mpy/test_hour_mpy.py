@@ -33,12 +33,27 @@ class Console:
         self.last_tel = ""
         self.min_mem = 1 << 30
         self.other = 0
+        self.tel_head = False  # a telemetry line's first piece came (end="")
+        self.tel_state = ""     # the last telemetry line's first piece
 
     def print(self, *args, **kw):
         s = args[0] if args else ""
         if not isinstance(s, str):
             s = str(s)
-        if s.startswith('{"t":"tel"'):
+        if self.tel_head:  # the rest of a telemetry line printed in two pieces (pod.app)
+            self.tel_head = False
+            self.tel += 1
+            self.last_tel = self.tel_state + s  # (two pieces are one line: joined when whole)
+            i = s.rfind('"mem":')
+            if i > 0:
+                m = int(s[i + 6:-1])
+                if m < self.min_mem:
+                    self.min_mem = m
+        elif s.startswith('{"t":"tel"'):
+            if kw.get("end", "\n") == "":
+                self.tel_head = True
+                self.tel_state = s
+                return
             self.tel += 1
             self.last_tel = s
             i = s.rfind('"mem":')

@@ -65,8 +65,8 @@ def _boot(household):
     if household:
         from pod.household import hook
         hook.start(a)
-    from pod import link
-    a.link = link.Link(a.telemetry, *_serial.pop())
+    from pod import serial_link
+    a.link = serial_link.Link(a.telemetry, *_serial.pop())
     podfix.quiet_outputs(True)
     podfix.start_session(b, a)
     gc.collect()

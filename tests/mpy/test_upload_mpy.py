@@ -35,8 +35,16 @@ class Replies:
         self.lines = 0
         self.pieces = [None] * 16  # a reply printed in pieces (end=""), kept as printed
         self.n = 0
+        self.tel = False  # a telemetry line's first piece came
 
     def print(self, s, end="\n"):
+        if self.tel:  # the rest of a telemetry line printed in two pieces (pod.app)
+            self.tel = False
+            self.lines += 1
+            return
+        if end != "\n" and s.startswith('{"t":"tel"'):
+            self.tel = True
+            return
         if end != "\n" or self.n:  # the firmware's pieces end "", the last one "\n"
             self.pieces[self.n] = s
             self.n += 1
