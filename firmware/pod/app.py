@@ -303,16 +303,19 @@ class App:
         out = pod.out
         h = self.heart
         bpm = "null" if h.bpm10 < 0 else "%d.%d" % (h.bpm10 // 10, h.bpm10 % 10)
-        # in two pieces (one line): two small blocks are easier to find in a night's heap
-        print('{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,' % (
+        # in two pieces (one line): two small blocks are easier to find in a night's heap;
+        # both made before either is printed, so no heap for the second prints no half line
+        a = '{%s,"up":%d,"state":"%s","reason":"%s","rgb":[%d,%d,%d],"white":%d,' % (
             head, time.ticks_diff(now, self.t_boot), core.STATE_NAMES[pod.state],
-            REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white), end="")
-        print('"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
+            REASON_NAMES[pod.reason], out.r, out.g, out.b, out.white)
+        b = ('"tone":%d,"vol":%d,"bpm":%s,"contact":%s,"q":%d,"sensor":"%s","rc":"%s",'
               '"mark":%d,"mem":%d}' % (
                   out.tone, out.vol, bpm, "true" if self.inp.contact else "false",
                   h.est.quality, "ok" if h.ok else "fail",
                   RESET_NAMES.get(machine.reset_cause(), "unknown"),
                   self.mark_retry >= _MARK_TELL, gc.mem_free()))
+        print(a, end="")
+        print(b)
 
 
 def main(loaded=None):

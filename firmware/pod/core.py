@@ -275,9 +275,13 @@ class Pod:
         if self.night:
             self._session(now, inp)
         elif self.nosig_t >= 0 and ticks_diff(now, self.nosig_t) >= 0:
-            self.nosig_t = -1  # the wake-up check (pod.wakecheck, loaded for it: heap)
-            from pod.wakecheck import check
-            check(self, now, inp)
+            self.nosig_t = -1  # the wake-up check is due: off, or a quiet lamp (the answer's
+            st = self.state    # day light), and the sleeper asleep: the morning calls again
+            if st == IDLE or st == AWAKE and self.silenced:
+                from pod import lazy  # (pod.wakecheck loaded for it and dropped: heap)
+                if lazy("pod.wakecheck", "sleeping", self.plan, inp):
+                    self.wake(now, R_SCHEDULED)  # a new answer window; the night back on
+                    self.night = True  # until that answer (markers, heart-rate checks, cap)
         if self.state == AWAKE:
             p = self.plan
             if not self.silenced:  # a wake calling: unanswered past its window, the alarm

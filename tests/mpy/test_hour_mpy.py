@@ -40,7 +40,7 @@ class Console:
         s = args[0] if args else ""
         if not isinstance(s, str):
             s = str(s)
-        if self.tel_head:  # the rest of a telemetry line printed in two pieces (pod.app)
+        if self.tel_head and not s.startswith('{"t":"tel"'):  # a line's rest (pod.app)
             self.tel_head = False
             self.tel += 1
             self.last_tel = self.tel_state + s  # (two pieces are one line: joined when whole)

@@ -4,6 +4,7 @@
 # same format host_tools/journal.py reads). Files go to a scratch folder in the current
 # directory (tests/test_micropython.py runs the VM in a temporary one), removed afterwards.
 import binascii
+import gc
 import json
 import os
 import struct
@@ -36,6 +37,13 @@ def _enter():
 def _leave():
     os.chdir("..")
     _clean()
+    import sys
+
+    import pod
+    for name in list(sys.modules):  # each test imports the firmware afresh, as the pod boots it
+        if name.startswith("pod."):  # (the journal's test would leave pod.core in these 64 KB)
+            pod.forget(name)
+    gc.collect()
 
 
 def _write(name, data):
