@@ -145,10 +145,37 @@ def test_a_check_longer_than_the_day_light_still_comes(fwr):
 def test_a_host_stop_after_the_answer_is_no_press(fwr):
     n = Night(fwr, CHECK).start()
     t = answered(n)
-    _, ok = n.cmd("stop")
-    assert ok and n.state == "IDLE"
+    n.cmd("stop")  # refused while the check is still to come; either way it answers nothing
     n.until(t + 5 * M + 200)
     assert n.sounding()
+
+
+def test_while_the_check_is_to_come_the_host_cannot_start_a_night_over_it(fwr):
+    # a host start (or a parent's bedtime frame, which the household turns into one) after the
+    # answer would drop the check and move the wake to the next night's: refused
+    n = Night(fwr, CHECK).start()
+    t = answered(n, "hold")
+    assert n.state == "IDLE"
+    out, ok = n.cmd("start")
+    assert not ok and out.refusal == fwr.reasons.REF_WAKE_CALLING
+    assert n.pod.unanswered()  # so a reset keeps the night's marker: it boots into a wake
+    n.until(t + 5 * M + 200)
+    assert n.state == "AWAKE" and n.sounding()
+
+
+def test_no_heap_for_the_check_calls_the_wake_again(fwr, monkeypatch):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    fb = type(n.pod).step.__globals__["__builtins__"]  # the firmware's own (its sandbox's)
+    real = fb["__import__"]
+
+    def short(name, *a, **kw):
+        if name == "pod.wakecheck":
+            raise MemoryError("no heap")
+        return real(name, *a, **kw)
+    monkeypatch.setitem(fb, "__import__", short)
+    n.until(t + 5 * M + 200)
+    assert n.state == "AWAKE" and n.sounding()
 
 
 # -- a wake "at" a time on an unset clock ---------------------------------------------------------

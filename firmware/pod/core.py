@@ -161,9 +161,11 @@ class Pod:
         self.out.changed = True
 
     def unanswered(self):
-        """A wake is waiting for a person: the fail-safe alarm, a wake calling, or a snooze."""
+        """A wake is waiting for a person: the fail-safe alarm, a wake calling, a snooze, or a
+        wake-up check still to come (so the host, the household and a reset cannot lose it)."""
         st = self.state
-        return st == ALARM or (st == AWAKE and not self.silenced) or self.snooze_end >= 0
+        return (st == ALARM or (st == AWAKE and not self.silenced) or self.snooze_end >= 0
+                or not self.night and self.nosig_t >= 0)
 
     def alarm(self, now, reason):
         """Fail-safe wake: lit and sounding until acknowledged."""
@@ -279,7 +281,11 @@ class Pod:
             st = self.state    # day light), and the sleeper asleep: the morning calls again
             if st == IDLE or st == AWAKE and self.silenced:
                 from pod import lazy  # (pod.wakecheck loaded for it and dropped: heap)
-                if lazy("pod.wakecheck", "sleeping", self.plan, inp):
+                try:
+                    asleep = lazy("pod.wakecheck", "sleeping", self.plan, inp)
+                except MemoryError:  # no heap to look: call again, a person's answer ends it
+                    asleep = True
+                if asleep:
                     self.wake(now, R_SCHEDULED)  # a new answer window; the night back on
                     self.night = True  # until that answer (markers, heart-rate checks, cap)
         if self.state == AWAKE:
@@ -325,7 +331,7 @@ class Pod:
                                   or o == AWAKE and (self.morning or not self.night)):
                 # tap, tap, then tap and hold: the night ends; or held on a lamp, or on a
                 # morning wake (also from a tap that snoozed it): off
-                if self.unanswered():
+                if st == AWAKE and not self.silenced or self.snooze_end >= 0:  # calling, snoozed
                     self._answer(now, _HOW_HOLD)
                 self.stop(now)
             elif self.night and st == AWAKE:

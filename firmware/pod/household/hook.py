@@ -89,7 +89,7 @@ class Hook:
         self.errors += 1
         if self.errors >= _ERRORS_MAX:
             self.off = True
-            self.node.radio._stop()
+            self.node.radio.stop()
         try:
             self._fault("household: %s%s" % (
                 e.__class__.__name__, ", stopped until the next boot" if self.off else ""))
@@ -109,7 +109,7 @@ class Hook:
             return
         try:
             pod = self.app.pod
-            if self.ann and pod.state <= _QUIET and not pod.unanswered():
+            if self.ann and pod.state <= _QUIET and pod.snooze_end < 0:
                 # the pod's own state has nothing to answer: a press or the serial ack is the
                 # parent acknowledging the announcement (it silences only the announcement)
                 if inp.press:
@@ -146,7 +146,7 @@ class Hook:
         """Draw the announcement (or the quiet pixel) over out, unless the pod's own state has
         something to show: a wake, a call or an alarm is never changed by the household."""
         pod = self.app.pod
-        if pod.state > _QUIET or pod.unanswered():
+        if pod.state > _QUIET or pod.snooze_end >= 0:  # (a snoozed wake: its own glow)
             return
         b = self.saved
         b[0], b[1], b[2], b[3], b[4], b[5] = out.r, out.g, out.b, out.r2, out.g2, out.b2
@@ -242,7 +242,7 @@ class Hook:
         self.off = True
         self.ann = 0
         self.silent = 0
-        self.node.radio._stop()
+        self.node.radio.stop()
 
     def status(self, now):
         d = self.node.status(now & 0x3FFFFFFF)

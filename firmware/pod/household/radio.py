@@ -51,9 +51,9 @@ class Radio:
         self.last_error = ex.__class__.__name__
         self.state = S_FAULT
         self._retry_at = now_ms + RETRY_MS
-        self._stop()
+        self.stop()
 
-    def _stop(self):
+    def stop(self):
         try:
             if self._e is not None:
                 self._e.active(False)
