@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="inject a fault at a clock time (@03:00) or a time since the night "
                    "started (@+04:30); repeatable")
     n.add_argument("--duration", help="how long to simulate (HH:MM[:SS]); default: until "
-                   "shortly after the sleeper gets up")
+                   "shortly after the sleeper gets up (with --stay-in-bed: until shortly after "
+                   "the wake's answer window)")
     n.add_argument("--stay-in-bed", action="store_true",
                    help="the sleeper never presses the button to switch off after waking")
     n.add_argument("--answer-then-sleep", action="store_true",

@@ -184,11 +184,18 @@ def wake_window_ms(program: dict, start_clock: str) -> tuple[int, int] | None:
 
 
 def night_end_ms(spec: NightSpec) -> int:
-    """Where the simulation of spec stops, in ms since it started (known before it runs)."""
+    """Where the simulation of spec stops, in ms since it started (known before it runs): a
+    while after the sleeper gets up, or, for one who never answers, a while after the wake's
+    answer window (so that the night shows the wake escalate)."""
     if spec.duration_ms is not None:
         return spec.duration_ms
-    prog = spec.program or firmware_module("pod.program").DEFAULT
-    return wake_offset_ms(prog, spec.start_clock) + GET_UP_AFTER_MS + TAIL_MS
+    prog_mod = firmware_module("pod.program")
+    prog = spec.program or prog_mod.DEFAULT
+    wake = wake_offset_ms(prog, spec.start_clock)
+    if spec.get_up or spec.answer_then_sleep:
+        return wake + GET_UP_AFTER_MS + TAIL_MS
+    answer_ms = prog_mod.compile_plan(prog).answer_ms  # (the firmware's default if not given)
+    return wake + max(GET_UP_AFTER_MS, answer_ms) + TAIL_MS
 
 
 def run_night(spec: NightSpec, workdir: Path | None = None) -> tuple[NightResult, SimPod]:
@@ -201,13 +208,11 @@ def run_night(spec: NightSpec, workdir: Path | None = None) -> tuple[NightResult
         pod.fs.path("program.json").write_text(json.dumps(spec.program))
     wake = wake_offset_ms(program, spec.start_clock)
     pod.press(START_PRESS_MS, HOLD_MS)
-    end = spec.duration_ms
     if spec.answer_then_sleep:
         pod.press(wake + ANSWER_AFTER_MS, TAP_MS)
     elif spec.get_up:
         pod.press(wake + GET_UP_AFTER_MS, HOLD_MS)
-    if end is None:
-        end = wake + GET_UP_AFTER_MS + TAIL_MS
+    end = night_end_ms(spec)
     for f in spec.faults:
         pod.inject(f.kind, f.at_ms, f.arg)
     res = pod.run(end)

@@ -94,3 +94,17 @@ def test_result_json_answers_key_is_empty_without_answers():
     res, pod = run_night(NightSpec(start_clock="05:30", get_up=False, duration_ms=T("00:10")))
     pod.close()
     assert result_json(res)["answers"] == []
+
+
+def test_a_night_of_a_sleeper_who_stays_in_bed_runs_until_the_wake_escalates():
+    """`pod-sim night --stay-in-bed` with no --duration (the issue's first case as typed) ends
+    after the answer window, so it shows the alarm, not a wake still calling at the end."""
+    from simulator.night import night_end_ms, wake_offset_ms
+    from simulator.sandbox import firmware_module
+    spec = NightSpec(get_up=False)
+    wake = wake_offset_ms(firmware_module("pod.program").DEFAULT, spec.start_clock)
+    assert night_end_ms(spec) > wake + 20 * M  # the default answer window
+    short = NightSpec(get_up=False, program={"version": 1, "wake": {"after_min": 60,
+                                                                     "answer_min": 2}})
+    assert night_end_ms(short) > 60 * M + 10 * M  # never shorter than a sleeper who gets up
+    assert night_end_ms(NightSpec()) < wake + 20 * M  # one who gets up: as before
