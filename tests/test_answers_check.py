@@ -6,6 +6,8 @@ import pytest
 
 from tests.test_answers_core import M, Night
 
+S = 1000
+
 
 @pytest.fixture
 def fwr(fw):
@@ -113,6 +115,115 @@ def test_the_sleeping_rate_is_below_the_band_low_edge_plus_30(fwr, bpm10, called
     n.inp.bpm10 = bpm10
     n.until(t + 5 * M + 200)
     assert n.sounding() == called
+
+
+def loaded(n):
+    """The firmware modules loaded beside this pod (its sandbox's sys.modules)."""
+    return n.c.__dict__["__builtins__"]["__import__"]("sys").modules
+
+
+# The check looks for a minute from its due time (pod.core _LOOK_MS): one reading that is not a
+# sleeper's does not end it; a minute of them does, and so does a press.
+@pytest.mark.parametrize("blip", [{"contact": False}, {"bpm10": -1}, {"bpm10": 850},
+                                  {"sensor_ok": False}])
+def test_a_moment_out_of_contact_at_the_due_time_still_calls(fwr, blip):
+    """Contact lost (or a noisy or unsure reading) right at the due time, for 20 s, then the
+    sleeper's readings again: the wake calls at the first of them."""
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.until(t + 5 * M - 100)
+    for k, v in blip.items():
+        setattr(n.inp, k, v)
+    n.until(t + 5 * M + 20 * S)
+    assert n.state == "AWAKE" and not n.sounding()
+    assert not n.pod.night and n.pod.unanswered()  # still looking: a reset boots into a wake
+    n.inp.contact = n.inp.sensor_ok = True
+    n.inp.bpm10 = 600
+    n.step()
+    assert n.state == "AWAKE" and n.reason == "scheduled" and n.sounding() and n.pod.night
+    assert "pod.wakecheck" not in loaded(n)  # let go once it has called
+
+
+def test_a_sleeper_seen_in_the_last_step_of_the_minute_is_called(fwr):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.inp.contact = False
+    n.until(t + 5 * M + M)  # the check's last look is at due + 60 s
+    assert not n.sounding() and n.pod.unanswered()
+    n.inp.contact = True
+    n.step()
+    assert n.sounding() and n.reason == "scheduled"
+
+
+@pytest.mark.parametrize("awake", [{"contact": False}, {"bpm10": 850}])
+def test_a_whole_minute_of_awake_readings_ends_the_check_with_no_call(fwr, awake):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    for k, v in awake.items():
+        setattr(n.inp, k, v)
+    n.until(t + 5 * M + M)
+    assert n.pod.unanswered() and "pod.wakecheck" in loaded(n)  # looking, the module kept
+    n.step()  # a minute after the due time, still no sleeper: the person is up
+    assert not n.pod.unanswered() and "pod.wakecheck" not in loaded(n)
+    assert n.state == "AWAKE" and not n.sounding()
+    n.inp.contact = True  # back in the pod, asleep, a moment too late: the check is over
+    n.inp.bpm10 = 600
+    n.until(t + 25 * M)
+    assert not n.sounding()
+
+
+@pytest.mark.parametrize("after_s", [0, 10, 59])
+def test_a_press_while_the_check_looks_ends_it(fwr, after_s):
+    """The person answered: no call, even when the readings show a sleeper afterwards."""
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.inp.contact = False
+    n.until(t + 5 * M + after_s * S)
+    n.tap()
+    assert not n.pod.unanswered() and "pod.wakecheck" not in loaded(n)
+    n.inp.contact = True
+    n.until(t + 25 * M)
+    assert n.state == "AWAKE" and not n.sounding()
+
+
+def test_a_host_wake_while_the_check_looks_ends_it_and_calls(fwr):
+    """A host's wake calls (until a person answers it): the check ends, its module let go."""
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    n.inp.contact = False
+    n.until(t + 5 * M + 10 * S)
+    n.cmd("wake")
+    assert n.sounding() and n.reason == "command"
+    n.step()  # (the check's next look sees it)
+    assert n.sounding() and not n.pod.night and "pod.wakecheck" not in loaded(n)
+
+
+def test_the_check_loads_its_module_once_while_it_looks(fwr, monkeypatch):
+    n = Night(fwr, CHECK).start()
+    t = answered(n)
+    fb = type(n.pod).step.__globals__["__builtins__"]
+    real = fb["__import__"]
+    loads = []
+
+    def counting(name, *a, **kw):
+        if name == "pod.wakecheck" and name not in loaded(n):
+            loads.append(n.t)
+        return real(name, *a, **kw)
+    monkeypatch.setitem(fb, "__import__", counting)
+    n.inp.contact = False
+    n.until(t + 5 * M - 100)
+    assert loads == [] and "pod.wakecheck" not in loaded(n)  # not before it is due
+    n.until(t + 5 * M + 30 * S)
+    assert len(loads) == 1  # (300 looks, one load)
+    n.until(t + 7 * M)
+    assert len(loads) == 1 and "pod.wakecheck" not in loaded(n)
+
+
+def test_the_check_module_names_the_core_states_as_the_core_does(fwr):
+    """pod.wakecheck cannot import pod.core (which loads it): its copies of IDLE and AWAKE."""
+    from simulator.sim import firmware_module
+    wc = firmware_module("pod.wakecheck")
+    assert (wc._IDLE, wc._AWAKE) == (fwr.core.IDLE, fwr.core.AWAKE)
 
 
 def test_check_field_is_validated_with_its_path(fw):

@@ -58,8 +58,8 @@ def test_a_sleeper_who_answers_then_sleeps_on_is_called_again():
 
 def test_a_wake_up_check_that_never_calls_again_is_caught(tmp_path):
     fw = broken_copy(tmp_path, [(
-        "pod/core.py", "                    self.wake(now, R_SCHEDULED)  # a new answer window; the night back on\n",
-        "                    pass\n")])
+        "pod/core.py", "                self.wake(now, R_SCHEDULED)  # a new answer window; the night back on\n",
+        "                pass\n")])
     pod, mon, _ = answers_then_sleeps_on(fw)
     pod.close()
     assert any("wake-up check" in v for v in mon.violations), mon.violations

@@ -22,6 +22,7 @@ LOOP_MS = const(100)       # super-loop period
 #   boot-loop limit      pod/boot_verdict.py BOOT_LOOP_LIMIT
 #   stable time          pod/app.py _STABLE_MS
 #   maintenance timeout  main.py MAINTENANCE_MS
+#   wake-up check look   pod/wakecheck.py LOOK_MS (how long it looks for a sleeper)
 WDT_TIMEOUT_MS = const(5000)    # the hardware watchdog: a loop that stops feeding it resets
 
 # Optional I2S speaker for real music-quality sound (an I2S amplifier such as a MAX98357A).

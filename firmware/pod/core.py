@@ -271,23 +271,20 @@ class Pod:
         out = self.out
         out.changed = False
         out.refusal = _REF_OK
+        if not self.night and self.nosig_t >= 0 and ticks_diff(now, self.nosig_t) >= 0:
+            try:  # the wake-up check is due: it looks for a sleeper (a press ends it)
+                import pod.wakecheck  # (loaded at its first look, kept until it ends: heap)
+                asleep = pod.wakecheck.look(self, now, inp)
+            except MemoryError:  # no heap to look: call again, a person's answer ends it
+                asleep = not inp.press
+            if asleep:
+                self.wake(now, R_SCHEDULED)  # a new answer window; the night back on
+                self.night = True  # until that answer (markers, heart-rate checks, cap)
         self._buttons(now, inp)
         if inp.cmd != CMD_NONE:
             out.refusal = self._command(now, inp)
         if self.night:
             self._session(now, inp)
-        elif self.nosig_t >= 0 and ticks_diff(now, self.nosig_t) >= 0:
-            self.nosig_t = -1  # the wake-up check is due: off, or a quiet lamp (the answer's
-            st = self.state    # day light), and the sleeper asleep: the morning calls again
-            if st == IDLE or st == AWAKE and self.silenced:
-                from pod import lazy  # (pod.wakecheck loaded for it and dropped: heap)
-                try:
-                    asleep = lazy("pod.wakecheck", "sleeping", self.plan, inp)
-                except MemoryError:  # no heap to look: call again, a person's answer ends it
-                    asleep = True
-                if asleep:
-                    self.wake(now, R_SCHEDULED)  # a new answer window; the night back on
-                    self.night = True  # until that answer (markers, heart-rate checks, cap)
         if self.state == AWAKE:
             p = self.plan
             if not self.silenced:  # a wake calling: unanswered past its window, the alarm

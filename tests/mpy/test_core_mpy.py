@@ -233,3 +233,59 @@ def test_smart_wake_across_the_wrap_without_allocating():
     assert quiet == 0  # the noise played all through the wind-down
     assert pod.reason == core.R_SMART, (pod.reason, awake_at)
     assert 14 * MIN <= awake_at <= 20 * MIN - 30000, awake_at
+
+
+def _answered_with_check(check_min=2):
+    """A night with a wake-up check, its wake answered by `ack`; returns the Run and the
+    answer's time (since t0)."""
+    prog = {"version": 1, "wind_down": {"minutes": 1},
+            "wake": {"after_min": 20, "sunrise_min": 15, "sound_lead_min": 0,
+                     "check_min": check_min}}
+    r = Run(prog)
+    r.step(100, cmd=core.CMD_START)
+    r.until(core.AWAKE, 21 * MIN, ms=100)
+    r.step(100, cmd=core.CMD_ACK)
+    assert r.pod.silenced and not r.pod.night
+    return r, r.elapsed()
+
+
+def _looking(r):
+    import sys
+    return "pod.wakecheck" in sys.modules
+
+
+def test_wake_up_check_looks_a_minute_without_allocating():
+    # contact lost right at the check's due time (across the tick wrap): it looks at every step,
+    # the module loaded once, nothing allocated per look; contact back: the wake calls
+    import micropython
+    r, t = _answered_with_check()
+    r.inp.contact = False
+    while r.elapsed() < t + 2 * MIN:
+        r.step(100)
+    assert _looking(r) and r.pod.unanswered()  # its first look loaded pod.wakecheck
+    micropython.heap_lock()
+    try:
+        for _ in range(300):  # 30 s more of looks, with the heap locked
+            r.step(100)
+            assert r.pod.silenced
+    finally:
+        micropython.heap_unlock()
+    r.inp.contact = True
+    r.step(100)
+    assert r.pod.state == core.AWAKE and not r.pod.silenced and r.pod.reason == core.R_SCHEDULED
+    assert r.pod.night and not _looking(r)  # let go once it has called
+
+
+def test_wake_up_check_ends_after_a_minute_of_someone_up():
+    r, t = _answered_with_check()
+    r.inp.bpm10 = 900  # up and about
+    while r.elapsed() < t + 2 * MIN + 59000:
+        r.step(100)
+    assert _looking(r) and r.pod.unanswered()
+    while r.elapsed() < t + 2 * MIN + 61000:
+        r.step(100)
+    assert not _looking(r) and not r.pod.unanswered() and r.pod.silenced
+    r.inp.bpm10 = 600  # asleep again, too late: the check has ended
+    for _ in range(50):
+        r.step(1000)
+    assert r.pod.silenced or r.pod.state == core.IDLE
