@@ -65,6 +65,72 @@ def test_a_wake_up_check_that_never_calls_again_is_caught(tmp_path):
     assert any("wake-up check" in v for v in mon.violations), mon.violations
 
 
+def out_of_the_pod_at_the_check(fw_dir, out_s):
+    """The sleeper answers the morning wake and sleeps on, but is out of contact for out_s
+    seconds from a second before the check is due (a turn in bed); whether the wake called
+    again within the check's minute, and when."""
+    pod, mon = night(CHECK, fw_dir)
+    mon.advance(30 * M)
+    mon.tap()
+    t = pod.now_ms
+    mon.advance(5 * M - 1000)
+    pod.sleeper.contact = False
+    mon.advance(out_s * S)
+    pod.sleeper.contact = True
+    mon.advance(70 * S - out_s * S)
+    again = [e["sim_ms"] for e in pod.res.events if e["sim_ms"] > t + 4 * M
+             and e.get("ev") == "state" and e["state"] == "AWAKE" and e["reason"] == "scheduled"]
+    return pod, mon, t, again
+
+
+def test_a_sleeper_out_of_contact_a_moment_at_the_check_is_called_again():
+    """The check looks for a minute from its due time: the sleeper's readings come back a few
+    seconds after the contact does, and the wake calls then."""
+    pod, mon, t, again = out_of_the_pod_at_the_check(FIRMWARE_DIR, 20)
+    assert again and t + 5 * M + 19 * S <= again[0] <= t + 6 * M, (again, t)
+    assert pod.state == "AWAKE" and sounds(pod, mon) and pod.last_tel["reason"] == "scheduled"
+    mon.tap()  # answered again: it must be answered, and is
+    mon.advance(5 * S)
+    pod.close()
+    assert mon.violations == []
+
+
+def test_a_sleeper_out_of_the_pod_for_the_whole_minute_is_not_called_again():
+    pod, mon, t, again = out_of_the_pod_at_the_check(FIRMWARE_DIR, 62)
+    assert again == [] and not sounds(pod, mon)
+    mon.advance(20 * M)  # back in the pod, asleep, after the check's minute: it is over
+    assert not sounds(pod, mon) and pod.state in ("AWAKE", "IDLE")
+    pod.close()
+    assert mon.violations == []
+
+
+def test_a_wake_up_check_that_looks_only_once_is_caught(tmp_path):
+    """The weakness fixed: a check that decides from its one reading at the due time, so a
+    moment out of contact then loses the sleeper's second call."""
+    fw = broken_copy(tmp_path, [("pod/wakecheck.py", "LOOK_MS = const(60000)", "LOOK_MS = const(0)")])
+    pod, _, _, again = out_of_the_pod_at_the_check(fw, 20)
+    pod.close()
+    assert again == []
+
+
+def test_a_reset_while_the_check_looks_boots_into_a_wake():
+    """The check still looking (no sleeper seen yet) is a wake waiting for its person: a crash
+    then boots into the fail-safe alarm, not into the dark."""
+    pod, mon = night(CHECK)
+    mon.advance(30 * M)
+    mon.tap()
+    pod.sleeper.contact = False
+    mon.advance(5 * M + 20 * S)
+    assert pod.state == "AWAKE" and not sounds(pod, mon)
+    mon.fault("crash")
+    mon.advance(5 * S)
+    assert pod.state == "ALARM" and sounds(pod, mon)
+    mon.long_press()
+    mon.advance(5 * S)
+    pod.close()
+    assert mon.violations == []
+
+
 def test_a_sleeper_who_gets_up_is_not_called_again():
     pod, mon = night(CHECK)
     mon.advance(30 * M)
