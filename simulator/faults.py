@@ -68,9 +68,11 @@ def apply(pod, kind: str, arg: int = 0, since: int | None = None) -> None:
     elif kind == "sensor-removed":  # the sensor's cable pulled: nothing answers at its address
         pod.note_trigger("sensor-removed")
         b.i2c.pop(pod.pins.HR_ADDR, None)
-    elif kind == "sensor-off":
+    elif kind == "sensor-off":  # out of contact; arg: back in it after that many seconds
         pod.note_trigger("sensor-off")
         pod.sleeper.contact = False
+        if arg:
+            pod.at(pod.now_ms + arg * 1000, lambda: setattr(pod.sleeper, "contact", True))
     elif kind == "hr-low":
         pod.note_trigger("hr-low")
         pod.sleeper.override = float(arg or 32)

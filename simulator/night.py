@@ -86,7 +86,7 @@ def describe_when(at_ms: int, start_clock: str) -> tuple[str, str]:
 # Fault arguments: (lowest, highest, unit); kinds not listed take none.
 FAULT_ARGS = {"hr-low": (10, 89, "bpm"), "hr-high": (91, 250, "bpm"),
               "power-cut": (1, 24 * 3600, "seconds without power"), "boot-crash": (1, 20, "boots"),
-              "serial-garbage": (1, 1024, "KB")}
+              "serial-garbage": (1, 1024, "KB"), "sensor-off": (1, 3600, "seconds out of contact")}
 
 
 def parse_fault(text: str, start_clock: str = "22:30") -> FaultSpec:

@@ -257,9 +257,17 @@ def timeline_rows(res, every_min: float | None = 30) -> list[Row]:
                 and samples[i + 1].state != samples[i].state):
             i += 1
         add(i, w.trigger_ms, wake_note(w))
-    for e in res.events:  # a person answered a wake (#11)
+    answer_t = None  # the morning's wake answered, the pod quiet since (lit or off)
+    for e in res.events:  # a person answered a wake (#11), and the wake-up check called again
+        t = e["sim_ms"]
         if e.get("ev") == "answer":
-            add(at(e["sim_ms"]), e["sim_ms"], "answered (%s)" % e.get("msg"))
+            add(at(t), t, "answered (%s)" % e.get("msg"))
+            answer_t = t if e.get("reason") in ("scheduled", "smart") else None
+        elif e.get("ev") == "state" and answer_t is not None and t > answer_t:
+            if e.get("state") == "AWAKE" and e.get("reason") in ("scheduled", "smart"):
+                add(at(t), t, "calls again: the wake-up check found the sleeper asleep")
+            if e.get("state") != "IDLE":
+                answer_t = None
     prev_state = None
     for e in res.events:  # a smart wake under way in the sunrise: the state does not change
         if e.get("state") == "WAKE_RAMP" and e.get("reason") == "smart" and prev_state == "WAKE_RAMP":

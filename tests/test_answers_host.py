@@ -244,3 +244,27 @@ def test_pod_sim_night_answer_then_sleep_shows_the_check():
     assert data["final_state"] == "ALARM"
     assert data["wakes"][-1]["reason"] == "unanswered"
     assert abs(data["wakes"][-1]["trigger_ms"] - (again[0]["t_ms"] + 20 * M)) <= 2000
+
+
+def test_pod_sim_night_shows_the_check_looking_on_through_a_moment_out_of_contact():
+    """`pod-sim night --answer-then-sleep --fault sensor-off:20@...` a second before the check
+    is due: the sleeper is out of contact for 20 s, and the wake calls again once the readings
+    are a sleeper's again, inside the check's minute; the timeline says so."""
+    from simulator.night import FaultSpec, NightSpec, parse_fault, result_json, run_night
+    from simulator.timeline import format_timeline
+    prog = {"version": 1, "wind_down": {"minutes": 0},
+            "wake": {"after_min": 60, "sunrise_min": 15, "sound_lead_min": 0, "check_min": 5}}
+    first, pod = run_night(NightSpec(program=prog, answer_then_sleep=True, duration_ms=70 * M))
+    pod.close()
+    [answer] = result_json(first)["answers"]
+    due = answer["t_ms"] + 5 * M
+    assert parse_fault("sensor-off:20@+01:00") == FaultSpec("sensor-off", 60 * M, 20)
+    res, pod = run_night(NightSpec(program=prog, answer_then_sleep=True, duration_ms=70 * M,
+                                   faults=[FaultSpec("sensor-off", due - 1000, 20)]))
+    pod.close()
+    data = result_json(res)
+    again = [e["t_ms"] for e in data["events"] if e["t_ms"] > answer["t_ms"] + 1000
+             and e["state"] == "AWAKE" and e["reason"] == "scheduled"]
+    assert again and due + 19 * S <= again[0] <= due + 60 * S, (again, due)
+    assert "calls again: the wake-up check found the sleeper asleep" in format_timeline(res)
+
