@@ -32,7 +32,7 @@ TEL_MAX_BYTES = 1024  # per telemetry line, on this 64-bit port
 TICKS = 600           # one minute of the 10 Hz loop
 
 # The fake boards and sensors are made before the budget: they are not the firmware's.
-_boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(3)]
+_boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(4)]
 _serial = []
 for _b in _boards:
     _s = serialsim.Stream(_b)
@@ -149,6 +149,47 @@ def test_link_answers_then_idles_without_allocating():
     finally:
         _teardown()
     _check(res, "SLEEP, link used")
+
+
+CHECK_PROG = {"version": 1, "wind_down": {"minutes": 0},
+              "wake": {"after_min": 10, "sunrise_min": 15, "sound_lead_min": 0, "check_min": 2}}
+
+
+def test_wake_up_check_looks_its_minute_without_allocating():
+    """The morning's wake answered (`ack`), the person up (a waking 90 bpm): from check_min on,
+    the check looks at every iteration for a minute; pod.wakecheck is loaded at its first look
+    and let go after the minute, and the iterations in between are locked."""
+    import sys
+
+    from pod import core
+    try:
+        b, a = _setup(CHECK_PROG)
+        sensor = b.i2c[0x57]
+        while a.pod.state != core.AWAKE:
+            podfix.run_ticks(b, a, 10)
+        a.inp.cmd = core.CMD_ACK
+        podfix.run_ticks(b, a, 1)
+        assert a.pod.silenced and not a.pod.night and a.pod.unanswered()
+        sensor.bpm = 90  # up and about
+        podfix.run_ticks(b, a, 1100)
+        gc.collect()
+        before = gc.mem_free()
+        podfix.run_ticks(b, a, 110)  # to the check's due time and 10 s into its minute
+        assert "pod.wakecheck" in sys.modules and a.pod.unanswered()
+        gc.collect()
+        during = gc.mem_free()
+        assert 850 <= a.heart.bpm10 <= 950, a.heart.bpm10
+        res = podfix.measure_ticks(b, a, 300)  # 30 s of its looks
+        assert a.pod.silenced and a.pod.unanswered()
+        podfix.run_ticks(b, a, 300)  # past the minute: the person is up, the check ends
+        assert "pod.wakecheck" not in sys.modules and not a.pod.unanswered()
+        assert a.pod.state == core.AWAKE and a.pod.silenced
+    finally:
+        _teardown()
+    print("  wake-up check looking: %d locked iterations: 0 bytes each; %d telemetry "
+          "iterations: %d bytes max; free heap %d before it is due, %d while it looks"
+          % (res.steady, res.tel, res.tel_max, before, during))
+    assert res.steady_bytes == 0 and res.steady + res.tel == 300
 
 
 def test_estimator_feed_allocates_nothing():
