@@ -105,6 +105,15 @@ def measure(ticks: int = TICKS) -> dict:
                     "alone": run(stage, fw, 0, ticks), "household": run(stage, fw, 1, ticks)}
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    # the same night on both ports, or the figures do not compare
+    for build in ("mpy", "source"):
+        for kind in ("alone", "household"):
+            a, b = cases["unix64"][build][kind], cases["wasm32"][build][kind]
+            same = ("state", "frames_sent", "household_errors", "ticks")
+            if any(a.get(k) != b.get(k) for k in same):
+                raise RuntimeError("the two ports ran different nights (%s, %s): %r against %r"
+                                   % (build, kind, {k: a.get(k) for k in same},
+                                      {k: b.get(k) for k in same}))
     summary: dict = {}
     for port, builds in cases.items():
         for build, r in builds.items():
