@@ -14,6 +14,10 @@ EMPTY_VENV := build/empty-venv
 # pyright only accepts venvPath/venv if it finds lib/site-packages (or lib/python3.X/site-packages)
 # inside; an empty folder alone makes it fall back to the python on PATH and its stdlib.
 EMPTY_SITE := $(EMPTY_VENV)/lib/site-packages
+WASM_DIR := build/mpy-wasm
+WASM_PKG := @micropython/micropython-webassembly-pyscript
+WASM_VERSION := 1.27.0
+WASM_STAMP := $(WASM_DIR)/.stamp-$(WASM_VERSION)
 
 export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 
@@ -64,8 +68,16 @@ test: venv
 sim: venv
 	$(BIN)/pod-sim night --plot night.png
 
-bench: venv
+bench: venv $(WASM_STAMP)
 	$(BIN)/python -m simulator.bench
+
+# The official WebAssembly MicroPython (32-bit, as the ESP32), for the heap figures at the
+# pod's word size in `make bench` (simulator/bench_mpy32.py); never needed by `make test`.
+$(WASM_STAMP):
+	rm -rf $(WASM_DIR)
+	mkdir -p $(WASM_DIR)
+	cd $(WASM_DIR) && npm install --no-save --no-audit --no-fund --prefix . $(WASM_PKG)@$(WASM_VERSION)
+	touch $@
 
 # The reference libraries (neurokit2, heartpy) are installed here only, never for `make test`.
 $(BENCH_STAMP): pyproject.toml | $(VENV_STAMP)

@@ -94,6 +94,17 @@ def main() -> int:
         figures["micropython"] = m = measure()
         for k, v in m.items():
             print("  %s: %s" % (k, v))
+    from simulator import bench_mpy32
+    if bench_mpy32.wasm_ready():
+        print("The firmware's resident heap on 64-bit (unix port) and 32-bit (WebAssembly port) "
+              "MicroPython...", flush=True)
+        m32 = bench_mpy32.measure()
+        figures["heap_32bit"] = {"ticks": m32["ticks"], **m32["summary"]}
+        for line in bench_mpy32.table(m32):
+            print("  " + line)
+    else:
+        print("The 32-bit heap figures need %s in %s: run `make bench`"
+              % (bench_mpy32.WASM_PKG, bench_mpy32.WASM_DIR), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
     print("Figures written to %s" % OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd())
