@@ -136,6 +136,24 @@ def test_a_pod_in_no_household_says_so(alone, capsys):
     assert "nothing is announced" in capsys.readouterr().err
 
 
+def test_a_pod_paired_but_not_restarted_says_when_it_joins(alone, capsys):
+    with Transport.connect(alone.port, timeout=5) as t:
+        t.request("household", op="begin", household={"role": "parent", "id": 0, "name": "mum",
+                                                      "channel": 6, "key": KEY})
+        t.request("household", op="peer", peer=PEERS[0])
+        t.request("household", op="commit")
+    try:
+        assert podctl(alone.port, "household", "status") == 0
+        out = capsys.readouterr().out
+        assert out == ("household: this pod is paired but runs alone: it is used from the "
+                       "pod's next boot (`podctl reset`)\n")
+        assert podctl(alone.port, "household", "wake-all") == 1  # not before that boot
+        assert "this pod is in no household" in capsys.readouterr().err
+    finally:
+        with Transport.connect(alone.port, timeout=5) as t:
+            t.request("household", op="leave")
+
+
 # -- the acknowledgement of an announcement, on a fake serial port ----------------------------
 class AnnouncingPod:
     """A parent's pod showing kid1's alarm, as its serial link answers: the serial `ack` is
