@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(fn=cmd_config_set)
     from host_tools.pair import add_parser as add_pair
     add_pair(sub, common)
+    from host_tools.household import add_parser as add_household
+    add_household(sub, common)
     d = add("deploy", cmd_deploy, "compile firmware/ and copy it to the pod with mpremote")
     d.add_argument("--dry-run", action="store_true",
                    help="print the commands; only lists the pod's files (read-only) to show the "

@@ -26,6 +26,10 @@ WORDS = {
                         "it: a tap on the pod, or `podctl ack`",
     "REF_NO_CLOCK": "the pod's clock is not set, and its program wakes at a time of day: "
                     "set the clock first (`podctl time sync`), then {cmd} again",
+    "REF_NO_HOUSEHOLD": "this pod is in no household: pair it first (`podctl pair`, used from "
+                        "its next boot); `podctl household status` says why a paired pod runs alone",
+    "REF_NOT_PARENT": "only a parent's pod can do that, and this one is a child's "
+                      "(`podctl household status` shows its role)",
 }
 # Where a command gives the same reason better words of its own.
 CMD_WORDS = {

@@ -30,3 +30,7 @@ REF_WAKE_CALLING = const(4)  # a scheduled wake still calls the sleeper (not yet
 # start: the program wakes at a time of day and the clock is not set. Only pod.core returns it
 # (as its own constant), so it is private here: a public one would grow this module's globals
 _REF_NO_CLOCK = const(5)
+# a parent's household command (wake_all, bedtime) on a pod in no household, or on a child's:
+# only pod.link.household returns them, as its own constants
+_REF_NO_HOUSEHOLD = const(6)
+_REF_NOT_PARENT = const(7)

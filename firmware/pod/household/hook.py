@@ -138,6 +138,14 @@ class Hook:
             out.r, out.g, out.b, out.r2, out.g2, out.b2 = b[0], b[1], b[2], b[3], b[4], b[5]
             self.over = False
         out = pod.step(now, inp)
+        if (inp.press and pod.quick == 3 and self.role == policy.ROLE_PARENT and pod.silenced
+                and not (pod.night or pod.reason or self.off)):
+            # four quick taps from off on a parent's pod: wake everyone (only on a lamp lit by
+            # the first tap, reason none: never a wake answered, an alarm, a night)
+            try:
+                self.wake_everyone(now)
+            except Exception as e:  # noqa: BLE001
+                self._error(e)
         if not self.off and (self.ann or self.silent):
             self.show(now, out)
         return out

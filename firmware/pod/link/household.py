@@ -14,9 +14,17 @@ import os
 import sys
 import time
 
+from micropython import const
+
 from pod import err, ok
 from pod.file_spec import HOUSEHOLD as FILE
 from pod.file_spec import HOUSEHOLD_TMP as TEMP
+
+# pod.reasons' numbers for a refused wake_all or bedtime (the host words them; private here as
+# there: tests/test_podctl_household.py checks they agree), and the longest bedtime's minutes
+_REF_NO_HOUSEHOLD = const(6)
+_REF_NOT_PARENT = const(7)
+_BEDTIME_MAX = const(240)
 
 
 def _read(name):
@@ -94,15 +102,15 @@ def handle(rid, req):
         ok(rid, ',"household":null')
     elif op == "wake_all" or op == "bedtime":
         if h is None or h.off:
-            err(rid, "refused", "this pod is in no household")
+            err(rid, "refused", "this pod is in no household", "", ',"reason":%d' % _REF_NO_HOUSEHOLD)
         elif h.role != 1:  # policy.ROLE_PARENT
-            err(rid, "refused", "only a parent's pod can do that")
+            err(rid, "refused", "only a parent's pod can do that", "", ',"reason":%d' % _REF_NOT_PARENT)
         elif op == "wake_all":
             h.wake_everyone(time.ticks_ms())
             ok(rid)
         else:
             m = req.get("minutes", 0)
-            h.bedtime(time.ticks_ms(), m if isinstance(m, int) and 0 <= m <= 240 else 0)
+            h.bedtime(time.ticks_ms(), m if isinstance(m, int) and 0 <= m <= _BEDTIME_MAX else 0)
             ok(rid)
     else:
         err(rid, "bad_request", "op: status, begin, peer, commit, leave, wake_all or bedtime")
