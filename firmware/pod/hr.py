@@ -215,7 +215,7 @@ class Estimator:
         minwin = (4 * self.fs) // 25
         level = self.level
         fs = self.fs
-        lost = _LOST_MS * fs
+        lost = _LOST_MS * fs // 1000  # (since * 1000 > _LOST_MS * fs, in whole samples)
         oob_age = st[_S_OOB_AGE]
         dec = self.dec
         acc = st[_S_ACC]
@@ -272,7 +272,8 @@ class Estimator:
                 continue
             dc = dcs >> 8
             diff = ir - dc
-            if diff > (dc >> 3) or -diff > (dc >> 3):  # first touch or movement: re-centre
+            q = dc >> 3
+            if diff > q or -diff > q:  # first touch or movement: re-centre
                 dcs = ir << 8
                 dcr = red << 8
                 x1 = x2 = x3 = x4 = y1 = y2 = ya = yb = 0
@@ -324,10 +325,12 @@ class Estimator:
                     b = -_YMAX
                 # a slope far beyond the recent ones is movement: left out, or its energy
                 # would drown the pulse's for half a minute
-                if nsk < _SKIN_N or (a * a <= (sii >> 3) and b * b <= (srr >> 3)):
-                    sii += a * a - (sii >> 7)
+                q = a * a
+                d = b * b
+                if nsk < _SKIN_N or (q <= (sii >> 3) and d <= (srr >> 3)):
+                    sii += q - (sii >> 7)
                     sir += a * b - (sir >> 7)
-                    srr += b * b - (srr >> 7)
+                    srr += d - (srr >> 7)
                     if nsk < 0x7FFF:
                         nsk += 1
             since += 1
@@ -436,7 +439,7 @@ class Estimator:
                     cand = since      # the peak was one sample ago: since - 1 after the beat
                     cy = y1
                     cf = frac
-            if not cand and since * 1000 > lost:
+            if not cand and since > lost:
                 self._forget()
                 since = 0
             y2 = y1
