@@ -13,6 +13,7 @@ The recorder reads only what it declares below (board, pins, sleeper, fw_dir).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from simulator.hw.sleeper import Sleeper
 from simulator.sandbox import firmware_module
 
 _NO_PWM = (0, 0)  # (freq, duty) of a PWM channel never made
+_VALUE_END = re.compile(r"[^,}]*")  # a value in a telemetry line runs to the next , or }
 WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
 SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
 
@@ -212,10 +214,7 @@ class WakeRecorder:
         if i < 0:
             return self.last_tel.get(key)
         i += len(key) + 3
-        j = i
-        while j < len(line) and line[j] not in ",}":
-            j += 1
-        v = line[i:j]
+        v = line[i:_VALUE_END.match(line, i).end()]
         if v == "null":
             return None
         if v in ("true", "false"):
