@@ -151,12 +151,16 @@ class WakeRecorder:
         c = self._strip_seen
         if c[0] is strip and c[1] == self.strip_min:
             return c[2]
-        ok = True
         m = self.strip_min
-        for i in range(0, len(strip), 3):
-            if max(strip[i], strip[i + 1], strip[i + 2]) < m:
-                ok = False
-                break
+        n = len(strip) // 3
+        if n * 3 == len(strip):
+            # (in C: each byte made 1 if at or above the level, else 0; a pixel is lit if
+            # any of its three is 1, so OR-ing its three bytes gives 1 for every lit pixel)
+            t = strip.translate(_at_least(m))
+            ok = (int.from_bytes(t[0::3], "big") | int.from_bytes(t[1::3], "big")
+                  | int.from_bytes(t[2::3], "big")) == int.from_bytes(b"\x01" * n, "big")
+        else:
+            ok = all(max(strip[i:i + 3]) >= m for i in range(0, len(strip), 3))
         self._strip_seen = (strip, m, ok)
         return ok
 
@@ -294,6 +298,17 @@ class WakeRecorder:
             white, freq if duty else 0, duty * 1000 // 32768,
             round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
             bpm, bool(self._tel_value("contact"))))
+
+
+_LEVEL_TABLES: dict[int, bytes] = {}
+
+
+def _at_least(m: int) -> bytes:
+    """A bytes.translate table: 1 for a byte value at or above m, 0 below it."""
+    t = _LEVEL_TABLES.get(m)
+    if t is None:
+        t = _LEVEL_TABLES[m] = bytes(1 if v >= m else 0 for v in range(256))
+    return t
 
 
 def pixel(strip: bytes, i: int) -> tuple[int, int, int]:
