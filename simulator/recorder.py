@@ -24,6 +24,7 @@ from simulator.sandbox import firmware_module
 
 _NO_PWM = (0, 0)  # (freq, duty) of a PWM channel never made
 _VALUE_END = re.compile(r"[^,}]*")  # a value in a telemetry line runs to the next , or }
+_KEYS = {"bpm": '"bpm":', "contact": '"contact":'}  # the keys the 1 Hz samples look up
 WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
 SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
 
@@ -214,10 +215,11 @@ class WakeRecorder:
         line = self._tel_line
         if not line:
             return self._tel.get(key)
-        i = line.find('"%s":' % key)
+        k = _KEYS.get(key) or '"%s":' % key
+        i = line.find(k)
         if i < 0:
             return self.last_tel.get(key)
-        i += len(key) + 3
+        i += len(k)
         v = line[i:_VALUE_END.match(line, i).end()]
         if v == "null":
             return None
@@ -292,12 +294,13 @@ class WakeRecorder:
         px = self._px
         if px[0] is not strip:  # (the strip's bytes change only when the firmware writes it)
             px = self._px = (strip, pixel(strip, 0), pixel(strip, 1))
-        bpm = self._tel_value("bpm")
+        t = self.board.us // 1000  # (now_ms)
+        sl = self.sleeper
         self.res.samples.append(Sample(
-            self.now_ms, self.state, px[1], px[2],
+            t, self.state, px[1], px[2],
             white, freq if duty else 0, duty * 1000 // 32768,
-            round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
-            bpm, bool(self._tel_value("contact"))))
+            round(sl.true_hr(t), 1) if sl.contact else 0.0,
+            self._tel_value("bpm"), bool(self._tel_value("contact"))))
 
 
 _LEVEL_TABLES: dict[int, bytes] = {}
