@@ -220,7 +220,8 @@ class WakeRecorder:
         if i < 0:
             return self.last_tel.get(key)
         i += len(k)
-        v = line[i:_VALUE_END.match(line, i).end()]
+        m = _VALUE_END.match(line, i)  # (it always matches, if only the empty string)
+        v = line[i:m.end()] if m else ""
         if v == "null":
             return None
         if v in ("true", "false"):
