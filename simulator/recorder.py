@@ -13,6 +13,7 @@ The recorder reads only what it declares below (board, pins, sleeper, fw_dir).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from simulator.hw.sleeper import Sleeper
 from simulator.sandbox import firmware_module
 
 _NO_PWM = (0, 0)  # (freq, duty) of a PWM channel never made
+_VALUE_END = re.compile(r"[^,}]*")  # a value in a telemetry line runs to the next , or }
+_KEYS = {"bpm": '"bpm":', "contact": '"contact":'}  # the keys the 1 Hz samples look up
 WAKE_STATES = ("WAKE_RAMP", "AWAKE", "ALARM")
 SESSION_STATES = ("WIND_DOWN", "SLEEP", "WAKE_RAMP")
 
@@ -149,12 +152,16 @@ class WakeRecorder:
         c = self._strip_seen
         if c[0] is strip and c[1] == self.strip_min:
             return c[2]
-        ok = True
         m = self.strip_min
-        for i in range(0, len(strip), 3):
-            if max(strip[i], strip[i + 1], strip[i + 2]) < m:
-                ok = False
-                break
+        n = len(strip) // 3
+        if n * 3 == len(strip):
+            # (in C: each byte made 1 if at or above the level, else 0; a pixel is lit if
+            # any of its three is 1, so OR-ing its three bytes gives 1 for every lit pixel)
+            t = strip.translate(_at_least(m))
+            ok = (int.from_bytes(t[0::3], "big") | int.from_bytes(t[1::3], "big")
+                  | int.from_bytes(t[2::3], "big")) == int.from_bytes(b"\x01" * n, "big")
+        else:
+            ok = all(max(strip[i:i + 3]) >= m for i in range(0, len(strip), 3))
         self._strip_seen = (strip, m, ok)
         return ok
 
@@ -208,14 +215,13 @@ class WakeRecorder:
         line = self._tel_line
         if not line:
             return self._tel.get(key)
-        i = line.find('"%s":' % key)
+        k = _KEYS.get(key) or '"%s":' % key
+        i = line.find(k)
         if i < 0:
             return self.last_tel.get(key)
-        i += len(key) + 3
-        j = i
-        while j < len(line) and line[j] not in ",}":
-            j += 1
-        v = line[i:j]
+        i += len(k)
+        m = _VALUE_END.match(line, i)  # (it always matches, if only the empty string)
+        v = line[i:m.end()] if m else ""
         if v == "null":
             return None
         if v in ("true", "false"):
@@ -289,12 +295,24 @@ class WakeRecorder:
         px = self._px
         if px[0] is not strip:  # (the strip's bytes change only when the firmware writes it)
             px = self._px = (strip, pixel(strip, 0), pixel(strip, 1))
-        bpm = self._tel_value("bpm")
+        t = self.board.us // 1000  # (now_ms)
+        sl = self.sleeper
         self.res.samples.append(Sample(
-            self.now_ms, self.state, px[1], px[2],
+            t, self.state, px[1], px[2],
             white, freq if duty else 0, duty * 1000 // 32768,
-            round(self.sleeper.true_hr(self.now_ms), 1) if self.sleeper.contact else 0.0,
-            bpm, bool(self._tel_value("contact"))))
+            round(sl.true_hr(t), 1) if sl.contact else 0.0,
+            self._tel_value("bpm"), bool(self._tel_value("contact"))))
+
+
+_LEVEL_TABLES: dict[int, bytes] = {}
+
+
+def _at_least(m: int) -> bytes:
+    """A bytes.translate table: 1 for a byte value at or above m, 0 below it."""
+    t = _LEVEL_TABLES.get(m)
+    if t is None:
+        t = _LEVEL_TABLES[m] = bytes(1 if v >= m else 0 for v in range(256))
+    return t
 
 
 def pixel(strip: bytes, i: int) -> tuple[int, int, int]:

@@ -215,7 +215,7 @@ class Estimator:
         minwin = (4 * self.fs) // 25
         level = self.level
         fs = self.fs
-        lost = _LOST_MS * fs
+        lost = _LOST_MS * fs // 1000  # (since * 1000 > _LOST_MS * fs, in whole samples)
         oob_age = st[_S_OOB_AGE]
         dec = self.dec
         acc = st[_S_ACC]
@@ -272,7 +272,8 @@ class Estimator:
                 continue
             dc = dcs >> 8
             diff = ir - dc
-            if diff > (dc >> 3) or -diff > (dc >> 3):  # first touch or movement: re-centre
+            q = dc >> 3
+            if diff > q or -diff > q:  # first touch or movement: re-centre
                 dcs = ir << 8
                 dcr = red << 8
                 x1 = x2 = x3 = x4 = y1 = y2 = ya = yb = 0
@@ -324,10 +325,12 @@ class Estimator:
                     b = -_YMAX
                 # a slope far beyond the recent ones is movement: left out, or its energy
                 # would drown the pulse's for half a minute
-                if nsk < _SKIN_N or (a * a <= (sii >> 3) and b * b <= (srr >> 3)):
-                    sii += a * a - (sii >> 7)
+                q = a * a
+                d = b * b
+                if nsk < _SKIN_N or (q <= (sii >> 3) and d <= (srr >> 3)):
+                    sii += q - (sii >> 7)
                     sir += a * b - (sir >> 7)
-                    srr += b * b - (srr >> 7)
+                    srr += d - (srr >> 7)
                     if nsk < 0x7FFF:
                         nsk += 1
             since += 1
@@ -393,21 +396,16 @@ class Estimator:
                     since -= pos
                     st[_S_FRAC] = cf
             # y1 is a beat if it rises above both neighbours and clears half the envelope
-            peak = False
             if hold:
                 hold -= 1
                 if not hold:
                     env = pk
-            else:
-                peak = y1 > y2 and y1 >= ys and y1 > 0 and y1 * 2 > env
-                if peak and pk and y1 > 3 * pk and st[_S_NPK] < 3:
-                    pk = 0  # learnt from too few peaks (noise after a touch): learn again
-                elif peak and pk and y1 > 3 * pk:
+            elif y1 > y2 and y1 >= ys and y1 > 0 and y1 * 2 > env:
+                if pk and y1 > 3 * pk and st[_S_NPK] >= 3:
                     # far steeper than the beats so far: movement. Intervals across it mean
                     # nothing; look again in 2 s. The out-of-band timing is kept through a
                     # movement shorter than _LOST_MS, so a sleeper who twitches still gets the
                     # slow/fast alarm; a longer one forgets it, as any long gap in the beats does
-                    peak = False
                     cand = 0
                     self.count = 0
                     self.have_beat = False
@@ -416,27 +414,27 @@ class Estimator:
                     if st[_S_REJ] >= 4:  # 8 s of it: the pulse itself got stronger
                         pk = 0
                         st[_S_REJ] = 0
-            if peak:
-                st[_S_REJ] = 0
-                if pk:
-                    pk += (y1 - pk) >> 2
-                    if st[_S_NPK] < 3:
-                        st[_S_NPK] += 1
-                else:
-                    pk = y1
-                    st[_S_NPK] = 1
-                den = y2 - 2 * y1 + ys
-                frac = 0
-                if den < 0:
-                    frac = 8 * (y2 - ys) // den
-                # a candidate beat; a steeper peak soon after it (within 35 % of the last
-                # interval) takes its place: in a weak pulse a dicrotic wave or noise may come
-                # first. (A rate jumping up 2.5 times at once is not merged.)
-                if not cand or y1 > cy:
-                    cand = since      # the peak was one sample ago: since - 1 after the beat
-                    cy = y1
-                    cf = frac
-            if not cand and since * 1000 > lost:
+                else:  # a peak
+                    st[_S_REJ] = 0
+                    if pk and y1 <= 3 * pk:
+                        pk += (y1 - pk) >> 2
+                        if st[_S_NPK] < 3:
+                            st[_S_NPK] += 1
+                    else:  # the first, or one learnt from too few peaks (noise after a
+                        pk = y1  # touch) far steeper: learnt again
+                        st[_S_NPK] = 1
+                    den = y2 - 2 * y1 + ys
+                    frac = 0
+                    if den < 0:
+                        frac = 8 * (y2 - ys) // den
+                    # a candidate beat; a steeper peak soon after it (within 35 % of the last
+                    # interval) takes its place: in a weak pulse a dicrotic wave or noise may
+                    # come first. (A rate jumping up 2.5 times at once is not merged.)
+                    if not cand or y1 > cy:
+                        cand = since  # the peak was one sample ago: since - 1 after the beat
+                        cy = y1
+                        cf = frac
+            if not cand and since > lost:
                 self._forget()
                 since = 0
             y2 = y1

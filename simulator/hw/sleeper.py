@@ -227,13 +227,16 @@ class Sleeper:
             t = t_prev
             if dt != step_dt:
                 step = hr * dt / 60000.0
+            wms = _WAVE_MS
+            pw = per * wn  # (phase * per * wn: times 64, a power of two, exact either way)
             for j in range(m, n):
                 t += dt
                 if t >= t_hr:
                     hr = self.true_hr(t)
                     t_hr = t + 1000
                     per = 60000.0 / hr
-                    slow = per > _WAVE_MS
+                    pw = per * wn
+                    slow = per > wms
                     step = hr * dt / 60000.0
                 phase += step
                 if phase >= 1.0:
@@ -241,7 +244,7 @@ class Sleeper:
                 seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
                 if contact:
                     if slow:
-                        k = int(phase * per * wn / _WAVE_MS)
+                        k = int(phase * pw / wms)
                         if k >= wn:
                             k = wn - 1
                     else:
