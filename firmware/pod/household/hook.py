@@ -24,8 +24,7 @@ from micropython import const
 
 from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE
 from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
-from pod.file_spec import HOUSEHOLD as FILE
-from pod.household import epoch, node, policy, radio, receiver
+from pod.household import node, policy, radio, receiver
 
 _PHASE_MS = const(250)   # the announcement's pattern swaps this often
 ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lower and steady)
@@ -47,6 +46,10 @@ def _names():
 
 
 class Hook:
+    """Made once at boot by pod.household.setup (which also logs a radio that did not start);
+    what is asked on the serial link (status, wake everyone, bedtime, leave) is done by
+    pod.link.household, loaded for the request only."""
+
     def __init__(self, app, hh, ep, rad, now):
         self.app = app
         self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
@@ -62,9 +65,6 @@ class Hook:
         self.errors = 0
         self.off = False                  # stopped for this boot (errors), or left
         self.t_sup = now
-        if rad.state != radio.S_UP:
-            self._fault("household: radio did not start (%s), retried every %d s" % (
-                rad.last_error or "?", radio.RETRY_MS // 1000))
 
     # -- what the pod prints: never the key ---------------------------------------------------
     def event(self, what):
@@ -101,7 +101,8 @@ class Hook:
         return [self._name(i) for i in range(receiver.MAX_PEERS) if mask >> i & 1]
 
     def _name(self, slot):
-        return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
+        names = self.node.names
+        return names[slot].decode() if slot < len(names) else "?"
 
     # -- the loop's three calls -----------------------------------------------------------------
     def before(self, now, inp):
@@ -229,61 +230,6 @@ class Hook:
         self.ann = 0
         self.event({"acked": names, "how": how})
 
-    def wake_everyone(self, now):
-        self.node.wake_everyone(now & 0x3FFFFFFF)
-        self.want = CMD_WAKE
-        self.event({"wake_everyone": True})
-
-    def bedtime(self, now, minutes):
-        self.node.bedtime(minutes, now & 0x3FFFFFFF)
-        self.event({"bedtime": minutes})
-
-    def leave(self):
-        self.off = True
-        self.ann = 0
-        self.silent = 0
-        self.node.radio.stop()
-
-    def status(self, now):
-        d = self.node.status(now & 0x3FFFFFFF)
-        d["household"] = self.node.hh.status()
-        d["announcing"] = [{"from": self._name(i), "why": _names()[self.ann_reason[i]]}
-                           for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
-        d["on"] = not self.off
-        return d
-
-
-def boot(app, now):
-    """Make the Hook for this boot (live); if it cannot be made (a bad file, no heap: a fault
-    logged), live is the core itself and the pod runs alone. Never raises."""
-    global live, why
-    live = app.pod
-    probs = []
-    try:
-        with open(FILE) as f:
-            d = json.loads(f.read())
-        from pod.household import settings
-        hh = settings.Household(d)  # ValueError names the first problem's path, never the key
-        d = None
-        rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        h = Hook(app, hh, epoch.bump(probs), rad, now)
-    except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
-        msg = "household: %s, the pod runs alone" % (
-            e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
-        why = msg
-        try:
-            app.journal.fault(0, msg)
-            print('{"t":"evt","ev":"household","msg":%s}' % json.dumps({"fault": msg}))
-        except Exception:  # noqa: BLE001
-            pass
-        return None
-    for p in probs:
-        h._fault("household: " + p)
-    live = h
-    h.event({"on": h.node.hh.name.decode(), "role": policy.ROLE_NAMES[h.role],
-             "epoch": h.node.epoch})
-    return h
-
 
 def main(loaded=None):
     """main.py's call on a household's pod, instead of pod.app.main: the App as there, this
@@ -302,9 +248,19 @@ def main(loaded=None):
 
 
 def start(a):
-    """Make the Hook for App a and put it in a's loop (also for tests that build the App)."""
+    """Make the Hook for App a (pod.household.setup, loaded for it only) and put it in a's
+    loop (also for tests that build the App). Never raises."""
+    global live, why
     import sys
 
-    from pod import app
-    boot(a, time.ticks_ms())
+    from pod import app, lazy
+    live = a.pod
+    try:
+        h = lazy("pod.household.setup", "boot", a, time.ticks_ms(), Hook)
+    except Exception:  # noqa: BLE001 - no heap even to load the setup: the pod runs alone
+        h = "household: no heap to start, the pod runs alone"
+    if isinstance(h, str):
+        why = h
+    else:
+        live = h
     app.household = sys.modules[__name__]

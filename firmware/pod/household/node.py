@@ -42,9 +42,12 @@ def _kind(ftype):
 
 class Node:
     def __init__(self, hh, epoch, rad, now_ms):
+        # (the settings object is not kept: only what the ticks need, so pod.household.settings
+        # can be forgotten after boot)
         mac = hmac256.Hmac(hh.take_key())
-        self.hh = hh
         self.role = hh.role
+        self.name = hh.name
+        self.names = [p.name for p in hh.peers]  # per slot (the peers' order)
         self.epoch = epoch
         self.seq = 0
         self.radio = rad
@@ -115,16 +118,16 @@ class Node:
     def raise_alarm(self, reason, now_ms):
         """This pod cannot wake its sleeper (an ALARM, or an unanswered wake): tell every
         parent's pod, until each acknowledges."""
-        hh = self.hh
-        self._queue(frame.T_ALARM, reason, hh.id, 0, hh.name, True, now_ms)
+        self._queue(frame.T_ALARM, reason, self.rx.my_id, 0, self.name, True, now_ms)
 
     def wake_everyone(self, now_ms):
         """A parent asked on this pod: add a wake on every pod of the household."""
-        self._queue(frame.T_WAKE_ALL, 0, self.hh.id, 0, self.hh.name, False, now_ms)
+        self._queue(frame.T_WAKE_ALL, 0, self.rx.my_id, 0, self.name, False, now_ms)
 
     def bedtime(self, wind_down_min, now_ms):
         """Start the children's wind-downs together."""
-        self._queue(frame.T_BEDTIME, 0, self.hh.id, wind_down_min, self.hh.name, False, now_ms)
+        self._queue(frame.T_BEDTIME, 0, self.rx.my_id, wind_down_min, self.name, False,
+                    now_ms)
 
     def _resend(self, now_ms):
         rx = self.rx
@@ -140,7 +143,7 @@ class Node:
         if rx.n and _diff(now_ms, self._hb_at) >= 0:
             self._hb_at = _add(now_ms, HEARTBEAT_MS)
             for i in range(rx.n):
-                self._send(i, frame.T_HEARTBEAT, 0, self.hh.id, 0, 0, b"", now_ms)
+                self._send(i, frame.T_HEARTBEAT, 0, rx.my_id, 0, 0, b"", now_ms)
 
     # -- receiving --------------------------------------------------------------------------
     def _push(self, action, reason, slot, arg):
@@ -231,8 +234,7 @@ class Node:
              "rx_errors": rad.rx_errors, "unacked": self.unacked(), "lost_actions": self.act_lost}
         for k in range(len(receiver.COUNT_NAMES)):
             d[receiver.COUNT_NAMES[k]] = rx.counts[k]
-        d["silent"] = [p.name.decode() for p in self.hh.peers
-                       if self.silent(rx.slot_of(p.id), now_ms)]
+        d["silent"] = [self.names[i].decode() for i in range(rx.n) if self.silent(i, now_ms)]
         if rad.last_error:
             d["last_error"] = rad.last_error
         return d
