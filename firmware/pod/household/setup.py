@@ -1,6 +1,7 @@
 # The household's boot, loaded once by pod.household.hook.start and forgotten after (pod.lazy),
-# with what only it needs: the settings and their checker (pod.household.settings), the boot
-# epoch (pod.household.epoch) and the file's name. The Hook keeps only what its ticks use.
+# with what only it needs: the boot epoch (pod.household.epoch), the settings and their checker
+# (pod.household.settings), each loaded for its step only, and the file's name. The Hook keeps
+# only what its ticks use.
 import json
 
 from pod import forget, lazy
@@ -14,13 +15,13 @@ def boot(app, now, cls):
     raises."""
     probs = []
     try:
-        with open(FILE) as f:
-            d = json.loads(f.read())
-        from pod.household import settings
-        hh = settings.Household(d)  # ValueError names the first problem's path, never the key
-        d = None
+        # one step at a time, each module forgotten and its garbage collected before the next
+        # (the heap is short, and what stays is made last, into the room they leave)
+        # (a ValueError names the first problem's path, never the key)
+        hh = lazy("pod.household.settings", "load", FILE)
+        ep = lazy("pod.household.epoch", "bump", probs)
         rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        h = cls(app, hh, lazy("pod.household.epoch", "bump", probs), rad, now)
+        h = cls(app, hh, ep, rad, now)
         hh = None
     except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
         msg = "household: %s, the pod runs alone" % (
@@ -32,7 +33,6 @@ def boot(app, now, cls):
             pass
         return msg
     finally:
-        forget("pod.household.settings")
         forget("pod.file_spec")
     if rad.state != radio.S_UP:
         h._fault("household: radio did not start (%s), retried every %d s" % (
