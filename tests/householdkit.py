@@ -28,6 +28,7 @@ def load(fw_dir: Path = FIRMWARE_DIR) -> types.SimpleNamespace:
     ns = types.SimpleNamespace()
     for m in MODULES:
         setattr(ns, m, sb._load("pod.household." + m))
+    ns.link = sb._load("pod.link.household")  # the status a pod shows (node_status)
     board.us = saved
     return ns
 

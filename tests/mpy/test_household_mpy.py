@@ -165,7 +165,7 @@ def test_alarm_relay_on_micropython():
     assert nodes[0].next_action() == policy.A_ANNOUNCE and nodes[0].reason == 8
     assert nodes[0].next_action() == policy.A_NONE
     assert nodes[1].unacked() == 0
-    assert radio.STATE_NAMES[nodes[0].radio.state] == "up"
+    assert nodes[0].radio.state == radio.S_UP
 
 
 def test_idle_ticks_allocate_nothing():

@@ -22,13 +22,13 @@ import time
 
 from micropython import const
 
-from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE
+from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE, STATE_NAMES
 from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
 from pod.household import node, policy, radio, receiver
 
 _PHASE_MS = const(250)   # the announcement's pattern swaps this often
-ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lower and steady)
-ANN_VOL = const(700)
+_ANN_HZ = const(1760)    # its sound: short high beeps (the core's sounds are lower and steady)
+_ANN_VOL = const(700)
 _ERRORS_MAX = const(3)   # household errors before it stops for this boot
 
 live = None              # the Hook of this boot (or the core, if it could not be made)
@@ -72,7 +72,7 @@ class Hook:
         try:
             print('{"t":"evt","ev":"household","up":%d,"state":"%s","reason":"%s","msg":%s}' % (
                 time.ticks_diff(time.ticks_ms(), self.app.t_boot),
-                ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")[pod.state],
+                STATE_NAMES[pod.state],
                 _names()[pod.reason], json.dumps(what)))
         except MemoryError:
             pass
@@ -162,8 +162,8 @@ class Hook:
             out.b2 = 255 if ph else 160
             out.white = 0
             if ph:
-                out.tone = ANN_HZ
-                out.vol = ANN_VOL
+                out.tone = _ANN_HZ
+                out.vol = _ANN_VOL
             else:
                 out.tone = out.vol = 0
         else:  # a child's pod fell silent in the night: one dim amber glow, no sound

@@ -3,8 +3,8 @@
 # that peer's application acknowledges them. The app calls tick(now_ms) once per loop and takes
 # the actions with next_action(); nothing here touches the pod's own state (see policy.py).
 #
-# Bounds (with the defaults below): a frame is resent first after RESEND_MIN_MS, the gap doubles
-# up to RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
+# Bounds (with the defaults below): a frame is resent first after _RESEND_MIN_MS, the gap doubles
+# up to _RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
 # black hole); one tick reads at most RX_PER_TICK frames and checks at most TAGS_PER_TICK tags
 # (a flood cannot starve the loop or churn the heap: the rest wait in, or overflow, ESP-NOW's
 # own receive buffer).
@@ -13,12 +13,12 @@ from micropython import const
 from pod.household import frame, hmac256, policy, radio, receiver
 
 HEARTBEAT_MS = const(2000)
-SILENT_MS = const(7000)      # over three heartbeats missed: the peer is shown as silent
-RESEND_MIN_MS = const(250)
-RESEND_MAX_MS = const(2000)
+_SILENT_MS = const(7000)      # over three heartbeats missed: the peer is shown as silent
+_RESEND_MIN_MS = const(250)
+_RESEND_MAX_MS = const(2000)
 RX_PER_TICK = const(8)       # frames read per tick
 TAGS_PER_TICK = const(2)     # of which at most this many reach the (costly) tag check
-ACTIONS = const(8)           # actions waiting for the app; more are counted as lost
+_ACTIONS = const(8)           # actions waiting for the app; more are counted as lost
 
 # the messages resent until acknowledged, each with its own slot per peer
 _RELIABLE = (frame.T_ALARM, frame.T_WAKE_ALL, frame.T_BEDTIME)
@@ -67,10 +67,10 @@ class Node:
         self.ref = 0                      # numbers this pod's reliable messages
         self.seen_ref = [-1] * n          # the last ref acted on, per sender and kind
         self.seen_epoch = [-1] * receiver.MAX_PEERS
-        self.act = bytearray(ACTIONS)     # a ring of (action, reason, subject slot)
-        self.act_reason = bytearray(ACTIONS)
-        self.act_from = bytearray(ACTIONS)
-        self.act_arg = [0] * ACTIONS
+        self.act = bytearray(_ACTIONS)     # a ring of (action, reason, subject slot)
+        self.act_reason = bytearray(_ACTIONS)
+        self.act_from = bytearray(_ACTIONS)
+        self.act_arg = [0] * _ACTIONS
         self.act_head = 0
         self.act_n = 0
         self.act_lost = 0
@@ -113,7 +113,7 @@ class Node:
             self.p_arg[j] = arg
             self.p_name[j] = name
             self.p_next[j] = now_ms
-            self.p_gap[j] = RESEND_MIN_MS
+            self.p_gap[j] = _RESEND_MIN_MS
 
     def raise_alarm(self, reason, now_ms):
         """This pod cannot wake its sleeper (an ALARM, or an unanswered wake): tell every
@@ -139,7 +139,7 @@ class Node:
                        self.p_arg[j], self.p_ref[j], self.p_name[j], now_ms)
             g = self.p_gap[j]
             self.p_next[j] = _add(now_ms, g)
-            self.p_gap[j] = g * 2 if g * 2 < RESEND_MAX_MS else RESEND_MAX_MS
+            self.p_gap[j] = g * 2 if g * 2 < _RESEND_MAX_MS else _RESEND_MAX_MS
         if rx.n and _diff(now_ms, self._hb_at) >= 0:
             self._hb_at = _add(now_ms, HEARTBEAT_MS)
             for i in range(rx.n):
@@ -147,10 +147,10 @@ class Node:
 
     # -- receiving --------------------------------------------------------------------------
     def _push(self, action, reason, slot, arg):
-        if self.act_n >= ACTIONS:
+        if self.act_n >= _ACTIONS:
             self.act_lost += 1
             return
-        i = (self.act_head + self.act_n) % ACTIONS
+        i = (self.act_head + self.act_n) % _ACTIONS
         self.act[i] = action
         self.act_reason[i] = reason
         self.act_from[i] = slot
@@ -163,7 +163,7 @@ class Node:
         if not self.act_n:
             return policy.A_NONE
         i = self.act_head
-        self.act_head = (i + 1) % ACTIONS
+        self.act_head = (i + 1) % _ACTIONS
         self.act_n -= 1
         self.reason = self.act_reason[i]
         self.about = self.act_from[i]
@@ -219,25 +219,10 @@ class Node:
 
     # -- supervision ------------------------------------------------------------------------
     def silent(self, slot, now_ms):
-        """True if nothing was heard from the peer in slot for over SILENT_MS (since its last
+        """True if nothing was heard from the peer in slot for over _SILENT_MS (since its last
         frame, or since this node started): a quiet indication on a parent's pod, which never
         wakes anyone."""
-        return _diff(now_ms, self.rx.heard_ms[slot]) > SILENT_MS
-
-    def status(self, now_ms):
-        """What `status` and telemetry may show of the household (made on request, not per
-        tick): radio state and counts, frames dropped by kind, peers silent. Never the key."""
-        rx = self.rx
-        rad = self.radio
-        d = {"radio": radio.STATE_NAMES[rad.state], "faults": rad.faults,
-             "rx_closed": rad.rx_closed, "sent": rad.tx_ok, "tx_errors": rad.tx_errors,
-             "rx_errors": rad.rx_errors, "unacked": self.unacked(), "lost_actions": self.act_lost}
-        for k in range(len(receiver.COUNT_NAMES)):
-            d[receiver.COUNT_NAMES[k]] = rx.counts[k]
-        d["silent"] = [self.names[i].decode() for i in range(rx.n) if self.silent(i, now_ms)]
-        if rad.last_error:
-            d["last_error"] = rad.last_error
-        return d
+        return _diff(now_ms, self.rx.heard_ms[slot]) > _SILENT_MS
 
     def unacked(self):
         n = 0

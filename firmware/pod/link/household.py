@@ -38,12 +38,33 @@ def _live():
     return h if hasattr(h, "node") else None  # (the core, when no Hook could be made)
 
 
+# the names of pod.household.radio's states and of pod.household.receiver's counts (C_*)
+STATE_NAMES = ("off", "up", "fault")
+COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged")
+
+
+def node_status(n, now_ms):
+    """What `status` and telemetry may show of a pod.household.node.Node: radio state and
+    counts, frames dropped by kind, peers silent. Never the key."""
+    rx = n.rx
+    rad = n.radio
+    d = {"radio": STATE_NAMES[rad.state], "faults": rad.faults,
+         "rx_closed": rad.rx_closed, "sent": rad.tx_ok, "tx_errors": rad.tx_errors,
+         "rx_errors": rad.rx_errors, "unacked": n.unacked(), "lost_actions": n.act_lost}
+    for k in range(len(COUNT_NAMES)):
+        d[COUNT_NAMES[k]] = rx.counts[k]
+    d["silent"] = [n.names[i].decode() for i in range(rx.n) if n.silent(i, now_ms)]
+    if rad.last_error:
+        d["last_error"] = rad.last_error
+    return d
+
+
 def _status(h, now):
     from pod.household import settings
     from pod.reasons import REASON_NAMES
     n = h.node
     rx = n.rx
-    d = n.status(now & 0x3FFFFFFF)
+    d = node_status(n, now & 0x3FFFFFFF)
     d["household"] = settings.shown(n.role, rx.my_id, n.name, n.radio.channel,
                                     [(rx.ids[i], n.names[i], rx.roles[i], rx.macs[i])
                                      for i in range(rx.n)])
