@@ -218,6 +218,14 @@ def test_policy_can_only_add_every_input():
     assert set(P.ACTION_NAMES) == {"none", "wake", "announce", "wind_down"}
 
 
+def test_the_hooks_copies_of_household_numbers_match_their_sources():
+    """The hook copies a few numbers of policy and radio (importing it loads neither)."""
+    H, P = HH.hook, HH.policy
+    assert (H._A_WAKE, H._A_ANNOUNCE, H._A_WIND_DOWN) == (P.A_WAKE, P.A_ANNOUNCE, P.A_WIND_DOWN)
+    assert (H._ROLE_CHILD, H._ROLE_PARENT) == (P.ROLE_CHILD, P.ROLE_PARENT)
+    assert H._RETRY_S * 1000 == HH.radio.RETRY_MS
+
+
 class WakeModel:
     """What a pod's own wake looks like from outside: when it is due and whether it sounds.
     The household's actions are applied as the app will apply them."""

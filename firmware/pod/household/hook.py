@@ -24,7 +24,17 @@ from micropython import const
 
 from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE, STATE_NAMES
 from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
-from pod.household import node, policy, radio, receiver
+
+# The numbers of the other household modules the hook needs, copied here, so that importing the
+# hook loads none of them: pod.household.setup loads them only once the settings are read and
+# their module gone again, the biggest moment of the household's boot (tests/test_household.py
+# checks each copy against its source).
+_A_WAKE = const(1)       # pod.household.policy.A_WAKE
+_A_ANNOUNCE = const(2)   # policy.A_ANNOUNCE
+_A_WIND_DOWN = const(3)  # policy.A_WIND_DOWN
+_ROLE_CHILD = const(0)   # policy.ROLE_CHILD
+_ROLE_PARENT = const(1)  # policy.ROLE_PARENT
+_RETRY_S = const(60)     # pod.household.radio.RETRY_MS // 1000
 
 _PHASE_MS = const(250)   # the announcement's pattern swaps this often
 _ANN_HZ = const(1760)    # its sound: short high beeps (the core's sounds are lower and steady)
@@ -50,18 +60,18 @@ class Hook:
     what is asked on the serial link (status, wake everyone, bedtime, leave) is done by
     pod.link.household, loaded for the request only."""
 
-    def __init__(self, app, hh, ep, rad, now):
+    def __init__(self, app, n, now):
         self.app = app
-        self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
-        self.role = hh.role
+        self.node = n                     # pod.household.node.Node
+        self.role = n.role
         self.saved = bytearray(6)         # the core's strip values under the overlay
         self.over = False                 # the overlay was drawn over them last tick
         self.ann = 0                      # bit per peer slot: its alarm announced here
-        self.ann_reason = bytearray(receiver.MAX_PEERS)
+        self.ann_reason = bytearray(len(n.rx.ids))  # (a slot per peer the receiver can hold)
         self.silent = 0                   # bit per child slot: silent during this night
         self.relayed = False              # this pod's current ALARM was relayed
         self.want = 0                     # a core command the household adds (wake, start)
-        self.faults = rad.faults
+        self.faults = n.radio.faults
         self.errors = 0
         self.off = False                  # stopped for this boot (errors), or left
         self.t_sup = now
@@ -98,7 +108,7 @@ class Hook:
 
     def _names_of(self, mask):
         # (a comprehension in _after would make its locals closure cells: heap on every call)
-        return [self._name(i) for i in range(receiver.MAX_PEERS) if mask >> i & 1]
+        return [self._name(i) for i in range(len(self.ann_reason)) if mask >> i & 1]
 
     def _name(self, slot):
         names = self.node.names
@@ -195,17 +205,17 @@ class Hook:
         if rad.faults != self.faults:
             self.faults = rad.faults
             self._fault("household: radio error (%s), restarted within %d s" % (
-                rad.last_error or "?", radio.RETRY_MS // 1000))
+                rad.last_error or "?", _RETRY_S))
         a = n.next_action()
         while a:
-            if a == policy.A_WAKE:
+            if a == _A_WAKE:
                 self.want = CMD_WAKE
                 self.event({"added": "wake", "from": self._name(n.about)})
-            elif a == policy.A_WIND_DOWN:
+            elif a == _A_WIND_DOWN:
                 if not self.want:
                     self.want = CMD_START
                 self.event({"added": "wind_down", "from": self._name(n.about)})
-            elif a == policy.A_ANNOUNCE:
+            elif a == _A_ANNOUNCE:
                 bit = 1 << n.about
                 self.ann_reason[n.about] = n.reason
                 if not self.ann & bit:
@@ -215,10 +225,10 @@ class Hook:
         if time.ticks_diff(now, self.t_sup) >= 1000:
             self.t_sup = now
             m = 0
-            if pod.night and self.role == policy.ROLE_PARENT:
+            if pod.night and self.role == _ROLE_PARENT:
                 rx = n.rx
                 for i in range(rx.n):
-                    if rx.roles[i] == policy.ROLE_CHILD and n.silent(i, now):
+                    if rx.roles[i] == _ROLE_CHILD and n.silent(i, now):
                         m |= 1 << i
             if m != self.silent:
                 self.silent = m
@@ -226,7 +236,7 @@ class Hook:
 
     # -- asked on this pod (its button, its serial link) ----------------------------------------
     def ack(self, now, how):
-        names = [self._name(i) for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        names = self._names_of(self.ann)
         self.ann = 0
         self.event({"acked": names, "how": how})
 

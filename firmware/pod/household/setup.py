@@ -6,7 +6,6 @@ import json
 
 from pod import forget, lazy
 from pod.file_spec import HOUSEHOLD as FILE
-from pod.household import policy, radio
 
 
 def boot(app, now, cls):
@@ -16,12 +15,14 @@ def boot(app, now, cls):
     probs = []
     try:
         # one step at a time, each module forgotten and its garbage collected before the next
-        # (the heap is short, and what stays is made last, into the room they leave)
-        # (a ValueError names the first problem's path, never the key)
+        # (the heap is short, and what stays is made last, into the room they leave); the
+        # settings first, before any module the Hook keeps is loaded (a ValueError names the
+        # first problem's path, never the key)
         hh = lazy("pod.household.settings", "load", FILE)
         ep = lazy("pod.household.epoch", "bump", probs)
+        from pod.household import node, radio  # (they stay: the Hook's ticks use them)
         rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        h = cls(app, hh, ep, rad, now)
+        h = cls(app, node.Node(hh, ep, rad, now & 0x3FFFFFFF), now)
         hh = None
     except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
         msg = "household: %s, the pod runs alone" % (
@@ -34,6 +35,12 @@ def boot(app, now, cls):
         return msg
     finally:
         forget("pod.file_spec")
+    _started(h, rad, probs)
+    return h
+
+
+def _started(h, rad, probs):
+    from pod.household import policy, radio
     if rad.state != radio.S_UP:
         h._fault("household: radio did not start (%s), retried every %d s" % (
             rad.last_error or "?", radio.RETRY_MS // 1000))
@@ -41,4 +48,3 @@ def boot(app, now, cls):
         h._fault("household: " + p)
     h.event({"on": h.node.name.decode(), "role": policy.ROLE_NAMES[h.role],
              "epoch": h.node.epoch})
-    return h
