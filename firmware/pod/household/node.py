@@ -57,13 +57,14 @@ class Node:
             self.rx.add_peer(p.id, p.mac, p.role)
         n = receiver.MAX_PEERS * _NR
         self.pending = bytearray(n)      # [kind * MAX_PEERS + slot]: 1 while unacknowledged
-        self.p_ref = [0] * n
-        self.p_reason = bytearray(n)
-        self.p_subject = bytearray(n)
-        self.p_arg = [0] * n
         self.p_next = [0] * n
         self.p_gap = [0] * n
-        self.p_name = [b""] * n
+        # the message of each kind, the same for every peer it goes to (a kind always goes to
+        # the same peers: an alarm to the parents, the others to all); its subject and name
+        # are this pod's own
+        self.p_ref = [0] * _NR
+        self.p_reason = bytearray(_NR)
+        self.p_arg = [0] * _NR
         self.ref = 0                      # numbers this pod's reliable messages
         self.seen_ref = [-1] * n          # the last ref acted on, per sender and kind
         self.seen_epoch = [-1] * receiver.MAX_PEERS
@@ -74,7 +75,6 @@ class Node:
         self.act_head = 0
         self.act_n = 0
         self.act_lost = 0
-        self.acks_sent = 0
         self.waking = False               # set by the app: the pod is in a wake or alarm
         self.reason = 0                   # of the action next_action() returned last
         self.about = 0
@@ -94,40 +94,36 @@ class Node:
                               ref, name)
         return self.radio.send(rx.macs[slot], buf, now_ms)
 
-    def _queue(self, ftype, reason, subject, arg, name, to_parents, now_ms):
+    def _queue(self, ftype, reason, arg, to_parents, now_ms):
         # numbers the receivers accept (a frame out of range would be dropped as malformed)
         self.ref = self.ref + 1 if self.ref < frame.LIMIT else 1
         if reason < 0 or reason > frame.MAX_REASON:
             reason = 0
-        arg &= 0xFFFF
         k = _kind(ftype)
+        self.p_ref[k] = self.ref
+        self.p_reason[k] = reason
+        self.p_arg[k] = arg & 0xFFFF
         rx = self.rx
         for i in range(rx.n):
             if to_parents and rx.roles[i] != policy.ROLE_PARENT:
                 continue
             j = k * receiver.MAX_PEERS + i
             self.pending[j] = 1
-            self.p_ref[j] = self.ref
-            self.p_reason[j] = reason
-            self.p_subject[j] = subject
-            self.p_arg[j] = arg
-            self.p_name[j] = name
             self.p_next[j] = now_ms
             self.p_gap[j] = _RESEND_MIN_MS
 
     def raise_alarm(self, reason, now_ms):
         """This pod cannot wake its sleeper (an ALARM, or an unanswered wake): tell every
         parent's pod, until each acknowledges."""
-        self._queue(frame.T_ALARM, reason, self.rx.my_id, 0, self.name, True, now_ms)
+        self._queue(frame.T_ALARM, reason, 0, True, now_ms)
 
     def wake_everyone(self, now_ms):
         """A parent asked on this pod: add a wake on every pod of the household."""
-        self._queue(frame.T_WAKE_ALL, 0, self.rx.my_id, 0, self.name, False, now_ms)
+        self._queue(frame.T_WAKE_ALL, 0, 0, False, now_ms)
 
     def bedtime(self, wind_down_min, now_ms):
         """Start the children's wind-downs together."""
-        self._queue(frame.T_BEDTIME, 0, self.rx.my_id, wind_down_min, self.name, False,
-                    now_ms)
+        self._queue(frame.T_BEDTIME, 0, wind_down_min, False, now_ms)
 
     def _resend(self, now_ms):
         rx = self.rx
@@ -135,8 +131,8 @@ class Node:
             if not self.pending[j] or _diff(now_ms, self.p_next[j]) < 0:
                 continue
             k = j // receiver.MAX_PEERS
-            self._send(j % receiver.MAX_PEERS, _RELIABLE[k], self.p_reason[j], self.p_subject[j],
-                       self.p_arg[j], self.p_ref[j], self.p_name[j], now_ms)
+            self._send(j % receiver.MAX_PEERS, _RELIABLE[k], self.p_reason[k], rx.my_id,
+                       self.p_arg[k], self.p_ref[k], self.name, now_ms)
             g = self.p_gap[j]
             self.p_next[j] = _add(now_ms, g)
             self.p_gap[j] = g * 2 if g * 2 < _RESEND_MAX_MS else _RESEND_MAX_MS
@@ -183,7 +179,7 @@ class Node:
             k = _kind(f.arg)
             if k >= 0:
                 j = k * receiver.MAX_PEERS + i
-                if self.pending[j] and self.p_ref[j] == f.ref:
+                if self.pending[j] and self.p_ref[k] == f.ref:
                     self.pending[j] = 0
             return
         k = _kind(t)
@@ -191,7 +187,6 @@ class Node:
             return  # a heartbeat: the receiver noted the time
         # acknowledge every copy (an ack can be lost too), act on the first
         self._send(i, frame.T_ACK, 0, f.subject, t, f.ref, b"", now_ms)
-        self.acks_sent += 1
         j = k * receiver.MAX_PEERS + i
         if self.seen_ref[j] == f.ref:
             return

@@ -39,7 +39,6 @@ class Receiver:
         self.epoch = [-1] * MAX_PEERS
         self.seq = [0] * MAX_PEERS
         self.heard_ms = [0] * MAX_PEERS
-        self.heard = bytearray(MAX_PEERS)  # 1 once a frame from that peer was accepted
         for i in range(MAX_PEERS):
             self.ids[i] = _NO_ID
         self.n = 0
@@ -49,7 +48,6 @@ class Receiver:
         self.slot = -1  # the slot of the last accepted frame's sender
         self._scratch = bytearray(frame.BODY_LEN)
         self._body = memoryview(self._scratch)
-        self._my_mac = None
 
     def add_peer(self, pid, mac, role):
         """Register a peer (setup time only). Raises ValueError when full or repeated."""
@@ -96,7 +94,6 @@ class Receiver:
         self.epoch[i] = f.epoch
         self.seq[i] = f.seq
         self.heard_ms[i] = now_ms
-        self.heard[i] = 1
         self.slot = i
         self.counts[_C_ACCEPTED] += 1
         return True
