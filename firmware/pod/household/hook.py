@@ -1,9 +1,9 @@
 # The household in the pod's loop. Loaded by the app only when household.json exists (a pod
 # with no household never imports any of pod.household), made once at boot. Each loop tick
 # calls step(now, inp) instead of the core's step, which does, in this order:
-#   after(now)        - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
+#   _after(now)       - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
 #                       to the parents, the actions received;
-#   before(now, inp)  - an acknowledgement of an announcement (a press or the serial ack, only
+#   then              - an acknowledgement of an announcement (a press or the serial ack, only
 #                       while this pod's own state has nothing to answer), and the household's
 #                       additions (a wake, a wind-down) as a core command when the tick has none;
 #   the core's step, then show(now, out): the core's outputs as they are while the pod wakes,
@@ -24,6 +24,7 @@ from micropython import const
 
 from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE, STATE_NAMES
 from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
+from pod.reasons import REASON_NAMES  # (resident anyway: the core's)
 
 # The numbers of the other household modules the hook needs, copied here, so that importing the
 # hook loads none of them: pod.household.setup loads them only once the settings are read and
@@ -48,11 +49,6 @@ why = ""                 # why it could not be made (the fault logged), never th
 def step(now, inp):
     """The app's call instead of the core's step (pod.app holds this module as household)."""
     return live.step(now, inp)  # pyright: ignore[reportOptionalMemberAccess]
-
-
-def _names():
-    from pod.reasons import REASON_NAMES
-    return REASON_NAMES
 
 
 class Hook:
@@ -83,7 +79,7 @@ class Hook:
             print('{"t":"evt","ev":"household","up":%d,"state":"%s","reason":"%s","msg":%s}' % (
                 time.ticks_diff(time.ticks_ms(), self.app.t_boot),
                 STATE_NAMES[pod.state],
-                _names()[pod.reason], json.dumps(what)))
+                REASON_NAMES[pod.reason], json.dumps(what)))
         except MemoryError:
             pass
 
@@ -114,35 +110,35 @@ class Hook:
         names = self.node.names
         return names[slot].decode() if slot < len(names) else "?"
 
-    # -- the loop's three calls -----------------------------------------------------------------
-    def before(self, now, inp):
-        if self.off:
-            return
-        try:
-            pod = self.app.pod
-            if self.ann and pod.state <= _QUIET and pod.snooze_end < 0:
-                # the pod's own state has nothing to answer: a press or the serial ack is the
-                # parent acknowledging the announcement (it silences only the announcement)
-                if inp.press:
-                    inp.press = 0
-                    self.ack(now, "button")
-                elif inp.cmd == CMD_ACK:
-                    inp.cmd = 0  # the link still answers it: ok, with the pod's state
-                    self.ack(now, "serial")
-            if self.want and not inp.cmd:
-                inp.cmd = self.want
-                self.want = 0
-        except Exception as e:  # noqa: BLE001
-            self._error(e)
-
+    # -- the loop's call -------------------------------------------------------------------------
     def step(self, now, inp):
         """The app's one call per tick, instead of the core's step: the radio and what it
-        brought, this pod's acknowledgement of an announcement, the core's step, then the
-        overlay drawn into the core's outputs (restored before the next step, so the core
-        always steps from its own values). Returns the core's Out."""
-        self.after(now)
-        self.before(now, inp)
+        brought (_after), this pod's acknowledgement of an announcement and the household's
+        additions, the core's step, then the overlay drawn into the core's outputs (restored
+        before the next step, so the core always steps from its own values). Returns the
+        core's Out. (One method, not three: each costs heap.)"""
+        if not self.off:
+            try:
+                self._after(now & 0x3FFFFFFF)
+            except Exception as e:  # noqa: BLE001
+                self._error(e)
         pod = self.app.pod
+        if not self.off:  # (an error in _after may have stopped it)
+            try:
+                if self.ann and pod.state <= _QUIET and pod.snooze_end < 0:
+                    # the pod's own state has nothing to answer: a press or the serial ack is
+                    # the parent acknowledging the announcement (it silences only that)
+                    if inp.press:
+                        inp.press = 0
+                        self.ack(now, "button")
+                    elif inp.cmd == CMD_ACK:
+                        inp.cmd = 0  # the link still answers it: ok, with the pod's state
+                        self.ack(now, "serial")
+                if self.want and not inp.cmd:  # a wake or wind-down the household adds
+                    inp.cmd = self.want
+                    self.want = 0
+            except Exception as e:  # noqa: BLE001
+                self._error(e)
         out = pod.out
         if self.over:
             b = self.saved
@@ -181,14 +177,6 @@ class Hook:
             out.g2 = 12
             out.b2 = 0
 
-    def after(self, now):
-        if self.off:
-            return
-        try:
-            self._after(now & 0x3FFFFFFF)
-        except Exception as e:  # noqa: BLE001
-            self._error(e)
-
     def _after(self, now):
         pod = self.app.pod
         n = self.node
@@ -197,7 +185,7 @@ class Hook:
             if not self.relayed:
                 self.relayed = True
                 n.raise_alarm(pod.reason, now)
-                self.event({"relay": "alarm", "why": _names()[pod.reason]})
+                self.event({"relay": "alarm", "why": REASON_NAMES[pod.reason]})
         else:
             self.relayed = False
         n.tick(now)
@@ -220,7 +208,7 @@ class Hook:
                 self.ann_reason[n.about] = n.reason
                 if not self.ann & bit:
                     self.ann |= bit
-                    self.event({"announce": self._name(n.about), "why": _names()[n.reason]})
+                    self.event({"announce": self._name(n.about), "why": REASON_NAMES[n.reason]})
             a = n.next_action()
         if time.ticks_diff(now, self.t_sup) >= 1000:
             self.t_sup = now
