@@ -257,6 +257,10 @@ def start(a):
         h = lazy("pod.household.setup", "boot", a, time.ticks_ms(), Hook)
     except Exception:  # noqa: BLE001 - no heap even to load the setup: the pod runs alone
         h = "household: no heap to start, the pod runs alone"
+        try:
+            a.journal.fault(0, h)  # (setup logs its own faults)
+        except Exception:  # noqa: BLE001
+            pass
     if isinstance(h, str):
         why = h
     else:
