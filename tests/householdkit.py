@@ -28,6 +28,8 @@ def load(fw_dir: Path = FIRMWARE_DIR) -> types.SimpleNamespace:
     ns = types.SimpleNamespace()
     for m in MODULES:
         setattr(ns, m, sb._load("pod.household." + m))
+    ns.link = sb._load("pod.link.household")  # the status a pod shows (node_status)
+    ns.hook = sb._load("pod.household.hook")   # the household in the pod's loop
     board.us = saved
     return ns
 

@@ -96,7 +96,7 @@ def test_frame_round_trip():
     f = rx.frame
     assert (f.ftype, f.sender, f.dest, f.epoch, f.seq, f.reason, f.subject, f.arg, f.ref) == (
         HH.frame.T_ALARM, 1, 0, 7, 3, R_CRASH, 1, 513, 99)
-    assert bytes(f.name[:f.name_len()]) == b"kid1"
+    assert bytes(f.name) == b"kid1".ljust(12, b"\0")  # zero-padded
     assert rx.counts == [1, 0, 0, 0, 0, 0]
 
 
@@ -105,7 +105,7 @@ def test_each_kind_of_bad_frame_is_dropped_and_counted():
     T = HH.frame.T_HEARTBEAT
     good = bytes(enc.encode(T, 0, 5, 10))
     assert rx.accept(K.mac(1), good, 0)
-    names = HH.receiver.COUNT_NAMES
+    names = HH.link.COUNT_NAMES
 
     def count(name):
         return rx.counts[names.index(name)]
@@ -216,6 +216,14 @@ def test_policy_can_only_add_every_input():
                     if a == P.A_WIND_DOWN:
                         assert not waking and me == P.ROLE_CHILD and sender == P.ROLE_PARENT
     assert set(P.ACTION_NAMES) == {"none", "wake", "announce", "wind_down"}
+
+
+def test_the_hooks_copies_of_household_numbers_match_their_sources():
+    """The hook copies a few numbers of policy and radio (importing it loads neither)."""
+    H, P = HH.hook, HH.policy
+    assert (H._A_WAKE, H._A_ANNOUNCE, H._A_WIND_DOWN) == (P.A_WAKE, P.A_ANNOUNCE, P.A_WIND_DOWN)
+    assert (H._ROLE_CHILD, H._ROLE_PARENT) == (P.ROLE_CHILD, P.ROLE_PARENT)
+    assert H._RETRY_S * 1000 == HH.radio.RETRY_MS
 
 
 class WakeModel:
@@ -540,10 +548,10 @@ def test_status_counts_what_was_dropped_and_never_shows_the_key():
     bad.forge(K.mac(1), K.mac(0), bytes(48))
     fam.power_off(2)
     fam.run(8000)
-    st = fam.nodes[0].status(fam.t_ms)
+    st = HH.link.node_status(fam.nodes[0], fam.t_ms)
     assert st["radio"] == "up" and st["malformed"] == 1 and st["accepted"] > 0
     assert st["silent"] == ["kid2"]
-    text = repr(st) + repr(fam.nodes[0].hh) + repr(vars(fam.nodes[0].hh))
+    text = repr(st) + repr(vars(fam.nodes[0]))  # (the node keeps no settings object)
     assert K.KEY_HEX not in text and repr(K.KEY) not in text
 
 

@@ -165,7 +165,7 @@ def test_alarm_relay_on_micropython():
     assert nodes[0].next_action() == policy.A_ANNOUNCE and nodes[0].reason == 8
     assert nodes[0].next_action() == policy.A_NONE
     assert nodes[1].unacked() == 0
-    assert radio.STATE_NAMES[nodes[0].radio.state] == "up"
+    assert nodes[0].radio.state == radio.S_UP
 
 
 def test_idle_ticks_allocate_nothing():
@@ -230,3 +230,26 @@ def test_boot_epoch_rises_every_boot_and_survives_damage():
                 os.remove(n)
             except OSError:
                 pass
+
+
+def test_zz_pairing_over_the_link_leaves_no_household_module_behind():
+    """On a pod with no household, pairing through the serial `household` command loads the
+    settings' checker (and the package) for each request only: none of it stays in the heap.
+    (Named to run last: it forgets modules this file imported.)"""
+    import os
+    import sys
+
+    import pod
+    hh = {"role": "child", "id": 1, "name": "kid1", "channel": 6, "key": KEY_HEX}
+    peer = {"id": 0, "name": "parent", "role": "parent", "mac": "24:6f:28:00:00:00"}
+    try:
+        for req in ({"op": "begin", "household": hh}, {"op": "peer", "peer": peer},
+                    {"op": "commit"}, {"op": "status"}):
+            pod.lazy("pod.link.household", "handle", "1", req)
+            left = [k for k in ("pod.link.household", "pod.household.settings", "pod.household")
+                    if k in sys.modules]
+            assert left == [], (req["op"], left)
+        assert "household.json" in os.listdir()
+    finally:
+        pod.lazy("pod.link.household", "handle", "1", {"op": "leave"})
+    assert "household.json" not in os.listdir() and "household.tmp" not in os.listdir()

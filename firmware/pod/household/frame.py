@@ -27,12 +27,11 @@ T_ALARM = const(2)
 T_ACK = const(3)
 T_BEDTIME = const(4)
 T_WAKE_ALL = const(5)
-TYPE_NAMES = ("none", "heartbeat", "alarm", "ack", "bedtime", "wake_all")
 ALL = const(255)
 MAX_ID = const(15)
 NAME_LEN = const(12)
 BODY_LEN = const(32)
-TAG_LEN = const(16)
+_TAG_LEN = const(16)
 FRAME_LEN = const(48)
 LIMIT = const(0x3FFFFFFF)   # largest epoch, seq or ref
 MAX_REASON = const(63)
@@ -82,7 +81,7 @@ class Encoder:
         for i in range(NAME_LEN):
             b[20 + i] = name[i] if i < n else 0
         tag = self._mac.digest(self._body)
-        for i in range(TAG_LEN):
+        for i in range(_TAG_LEN):
             b[BODY_LEN + i] = tag[i]
         return b
 
@@ -101,12 +100,6 @@ class Frame:
         self.arg = 0
         self.ref = 0
         self.name = bytearray(NAME_LEN)
-
-    def name_len(self):
-        n = 0
-        while n < NAME_LEN and self.name[n]:
-            n += 1
-        return n
 
 
 def parse(msg, f):
@@ -150,4 +143,4 @@ def tag_ok(mac, msg, body_mv, scratch):
     for i in range(BODY_LEN):
         scratch[i] = msg[i]
     tag = mac.digest(body_mv)
-    return hmac256.equal(tag, 0, msg, BODY_LEN, TAG_LEN)
+    return hmac256.equal(tag, 0, msg, BODY_LEN, _TAG_LEN)

@@ -1,9 +1,9 @@
 # The household in the pod's loop. Loaded by the app only when household.json exists (a pod
 # with no household never imports any of pod.household), made once at boot. Each loop tick
 # calls step(now, inp) instead of the core's step, which does, in this order:
-#   after(now)        - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
+#   _after(now)       - the radio (bounded: see node.py and radio.py), this pod's ALARM relayed
 #                       to the parents, the actions received;
-#   before(now, inp)  - an acknowledgement of an announcement (a press or the serial ack, only
+#   then              - an acknowledgement of an announcement (a press or the serial ack, only
 #                       while this pod's own state has nothing to answer), and the household's
 #                       additions (a wake, a wind-down) as a core command when the tick has none;
 #   the core's step, then show(now, out): the core's outputs as they are while the pod wakes,
@@ -22,14 +22,24 @@ import time
 
 from micropython import const
 
-from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE
+from pod.core import ALARM, CMD_ACK, CMD_START, CMD_WAKE, STATE_NAMES
 from pod.core import SLEEP as _QUIET  # states up to it: nothing of the pod's own to show over
-from pod.file_spec import HOUSEHOLD as FILE
-from pod.household import epoch, node, policy, radio, receiver
+from pod.reasons import REASON_NAMES  # (resident anyway: the core's)
+
+# The numbers of the other household modules the hook needs, copied here, so that importing the
+# hook loads none of them: pod.household.setup loads them only once the settings are read and
+# their module gone again, the biggest moment of the household's boot (tests/test_household.py
+# checks each copy against its source).
+_A_WAKE = const(1)       # pod.household.policy.A_WAKE
+_A_ANNOUNCE = const(2)   # policy.A_ANNOUNCE
+_A_WIND_DOWN = const(3)  # policy.A_WIND_DOWN
+_ROLE_CHILD = const(0)   # policy.ROLE_CHILD
+_ROLE_PARENT = const(1)  # policy.ROLE_PARENT
+_RETRY_S = const(60)     # pod.household.radio.RETRY_MS // 1000
 
 _PHASE_MS = const(250)   # the announcement's pattern swaps this often
-ANN_HZ = const(1760)     # its sound: short high beeps (the core's sounds are lower and steady)
-ANN_VOL = const(700)
+_ANN_HZ = const(1760)    # its sound: short high beeps (the core's sounds are lower and steady)
+_ANN_VOL = const(700)
 _ERRORS_MAX = const(3)   # household errors before it stops for this boot
 
 live = None              # the Hook of this boot (or the core, if it could not be made)
@@ -41,30 +51,26 @@ def step(now, inp):
     return live.step(now, inp)  # pyright: ignore[reportOptionalMemberAccess]
 
 
-def _names():
-    from pod.reasons import REASON_NAMES
-    return REASON_NAMES
-
-
 class Hook:
-    def __init__(self, app, hh, ep, rad, now):
+    """Made once at boot by pod.household.setup (which also logs a radio that did not start);
+    what is asked on the serial link (status, wake everyone, bedtime, leave) is done by
+    pod.link.household, loaded for the request only."""
+
+    def __init__(self, app, n, now):
         self.app = app
-        self.node = node.Node(hh, ep, rad, now & 0x3FFFFFFF)
-        self.role = hh.role
+        self.node = n                     # pod.household.node.Node
+        self.role = n.role
         self.saved = bytearray(6)         # the core's strip values under the overlay
         self.over = False                 # the overlay was drawn over them last tick
         self.ann = 0                      # bit per peer slot: its alarm announced here
-        self.ann_reason = bytearray(receiver.MAX_PEERS)
+        self.ann_reason = bytearray(len(n.rx.ids))  # (a slot per peer the receiver can hold)
         self.silent = 0                   # bit per child slot: silent during this night
         self.relayed = False              # this pod's current ALARM was relayed
         self.want = 0                     # a core command the household adds (wake, start)
-        self.faults = rad.faults
+        self.faults = n.radio.faults
         self.errors = 0
         self.off = False                  # stopped for this boot (errors), or left
         self.t_sup = now
-        if rad.state != radio.S_UP:
-            self._fault("household: radio did not start (%s), retried every %d s" % (
-                rad.last_error or "?", radio.RETRY_MS // 1000))
 
     # -- what the pod prints: never the key ---------------------------------------------------
     def event(self, what):
@@ -72,8 +78,8 @@ class Hook:
         try:
             print('{"t":"evt","ev":"household","up":%d,"state":"%s","reason":"%s","msg":%s}' % (
                 time.ticks_diff(time.ticks_ms(), self.app.t_boot),
-                ("IDLE", "WIND_DOWN", "SLEEP", "WAKE_RAMP", "AWAKE", "ALARM")[pod.state],
-                _names()[pod.reason], json.dumps(what)))
+                STATE_NAMES[pod.state],
+                REASON_NAMES[pod.reason], json.dumps(what)))
         except MemoryError:
             pass
 
@@ -98,52 +104,54 @@ class Hook:
 
     def _names_of(self, mask):
         # (a comprehension in _after would make its locals closure cells: heap on every call)
-        return [self._name(i) for i in range(receiver.MAX_PEERS) if mask >> i & 1]
+        return [self._name(i) for i in range(len(self.ann_reason)) if mask >> i & 1]
 
     def _name(self, slot):
-        return self.node.hh.peers[slot].name.decode() if slot < len(self.node.hh.peers) else "?"
+        names = self.node.names
+        return names[slot].decode() if slot < len(names) else "?"
 
-    # -- the loop's three calls -----------------------------------------------------------------
-    def before(self, now, inp):
-        if self.off:
-            return
-        try:
-            pod = self.app.pod
-            if self.ann and pod.state <= _QUIET and pod.snooze_end < 0:
-                # the pod's own state has nothing to answer: a press or the serial ack is the
-                # parent acknowledging the announcement (it silences only the announcement)
-                if inp.press:
-                    inp.press = 0
-                    self.ack(now, "button")
-                elif inp.cmd == CMD_ACK:
-                    inp.cmd = 0  # the link still answers it: ok, with the pod's state
-                    self.ack(now, "serial")
-            if self.want and not inp.cmd:
-                inp.cmd = self.want
-                self.want = 0
-        except Exception as e:  # noqa: BLE001
-            self._error(e)
-
+    # -- the loop's call -------------------------------------------------------------------------
     def step(self, now, inp):
         """The app's one call per tick, instead of the core's step: the radio and what it
-        brought, this pod's acknowledgement of an announcement, the core's step, then the
-        overlay drawn into the core's outputs (restored before the next step, so the core
-        always steps from its own values). Returns the core's Out."""
-        self.after(now)
-        self.before(now, inp)
+        brought (_after), this pod's acknowledgement of an announcement and the household's
+        additions, the core's step, then the overlay drawn into the core's outputs (restored
+        before the next step, so the core always steps from its own values). Returns the
+        core's Out. (One method, not three: each costs heap.)"""
+        if not self.off:
+            try:
+                self._after(now & 0x3FFFFFFF)
+            except Exception as e:  # noqa: BLE001
+                self._error(e)
         pod = self.app.pod
+        if not self.off:  # (an error in _after may have stopped it)
+            try:
+                if self.ann and pod.state <= _QUIET and pod.snooze_end < 0:
+                    # the pod's own state has nothing to answer: a press or the serial ack is
+                    # the parent acknowledging the announcement (it silences only that)
+                    if inp.press:
+                        inp.press = 0
+                        self.ack(now, "button")
+                    elif inp.cmd == CMD_ACK:
+                        inp.cmd = 0  # the link still answers it: ok, with the pod's state
+                        self.ack(now, "serial")
+                if self.want and not inp.cmd:  # a wake or wind-down the household adds
+                    inp.cmd = self.want
+                    self.want = 0
+            except Exception as e:  # noqa: BLE001
+                self._error(e)
         out = pod.out
         if self.over:
             b = self.saved
             out.r, out.g, out.b, out.r2, out.g2, out.b2 = b[0], b[1], b[2], b[3], b[4], b[5]
             self.over = False
         out = pod.step(now, inp)
-        if (inp.press and pod.quick == 3 and self.role == policy.ROLE_PARENT and pod.silenced
+        if (inp.press and pod.quick == 3 and self.role == _ROLE_PARENT and pod.silenced
                 and not (pod.night or pod.reason or self.off)):
             # four quick taps from off on a parent's pod: wake everyone (only on a lamp lit by
             # the first tap, reason none: never a wake answered, an alarm, a night)
             try:
-                self.wake_everyone(now)
+                from pod import lazy
+                lazy("pod.link.household", "ask", self, "wake_all", 0, now)
             except Exception as e:  # noqa: BLE001
                 self._error(e)
         if not self.off and (self.ann or self.silent):
@@ -169,22 +177,14 @@ class Hook:
             out.b2 = 255 if ph else 160
             out.white = 0
             if ph:
-                out.tone = ANN_HZ
-                out.vol = ANN_VOL
+                out.tone = _ANN_HZ
+                out.vol = _ANN_VOL
             else:
                 out.tone = out.vol = 0
         else:  # a child's pod fell silent in the night: one dim amber glow, no sound
             out.r2 = 40
             out.g2 = 12
             out.b2 = 0
-
-    def after(self, now):
-        if self.off:
-            return
-        try:
-            self._after(now & 0x3FFFFFFF)
-        except Exception as e:  # noqa: BLE001
-            self._error(e)
 
     def _after(self, now):
         pod = self.app.pod
@@ -194,7 +194,7 @@ class Hook:
             if not self.relayed:
                 self.relayed = True
                 n.raise_alarm(pod.reason, now)
-                self.event({"relay": "alarm", "why": _names()[pod.reason]})
+                self.event({"relay": "alarm", "why": REASON_NAMES[pod.reason]})
         else:
             self.relayed = False
         n.tick(now)
@@ -202,30 +202,30 @@ class Hook:
         if rad.faults != self.faults:
             self.faults = rad.faults
             self._fault("household: radio error (%s), restarted within %d s" % (
-                rad.last_error or "?", radio.RETRY_MS // 1000))
+                rad.last_error or "?", _RETRY_S))
         a = n.next_action()
         while a:
-            if a == policy.A_WAKE:
+            if a == _A_WAKE:
                 self.want = CMD_WAKE
                 self.event({"added": "wake", "from": self._name(n.about)})
-            elif a == policy.A_WIND_DOWN:
+            elif a == _A_WIND_DOWN:
                 if not self.want:
                     self.want = CMD_START
                 self.event({"added": "wind_down", "from": self._name(n.about)})
-            elif a == policy.A_ANNOUNCE:
+            elif a == _A_ANNOUNCE:
                 bit = 1 << n.about
                 self.ann_reason[n.about] = n.reason
                 if not self.ann & bit:
                     self.ann |= bit
-                    self.event({"announce": self._name(n.about), "why": _names()[n.reason]})
+                    self.event({"announce": self._name(n.about), "why": REASON_NAMES[n.reason]})
             a = n.next_action()
         if time.ticks_diff(now, self.t_sup) >= 1000:
             self.t_sup = now
             m = 0
-            if pod.night and self.role == policy.ROLE_PARENT:
+            if pod.night and self.role == _ROLE_PARENT:
                 rx = n.rx
                 for i in range(rx.n):
-                    if rx.roles[i] == policy.ROLE_CHILD and n.silent(i, now):
+                    if rx.roles[i] == _ROLE_CHILD and n.silent(i, now):
                         m |= 1 << i
             if m != self.silent:
                 self.silent = m
@@ -233,64 +233,9 @@ class Hook:
 
     # -- asked on this pod (its button, its serial link) ----------------------------------------
     def ack(self, now, how):
-        names = [self._name(i) for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
+        names = self._names_of(self.ann)
         self.ann = 0
         self.event({"acked": names, "how": how})
-
-    def wake_everyone(self, now):
-        self.node.wake_everyone(now & 0x3FFFFFFF)
-        self.want = CMD_WAKE
-        self.event({"wake_everyone": True})
-
-    def bedtime(self, now, minutes):
-        self.node.bedtime(minutes, now & 0x3FFFFFFF)
-        self.event({"bedtime": minutes})
-
-    def leave(self):
-        self.off = True
-        self.ann = 0
-        self.silent = 0
-        self.node.radio.stop()
-
-    def status(self, now):
-        d = self.node.status(now & 0x3FFFFFFF)
-        d["household"] = self.node.hh.status()
-        d["announcing"] = [{"from": self._name(i), "why": _names()[self.ann_reason[i]]}
-                           for i in range(receiver.MAX_PEERS) if self.ann >> i & 1]
-        d["on"] = not self.off
-        return d
-
-
-def boot(app, now):
-    """Make the Hook for this boot (live); if it cannot be made (a bad file, no heap: a fault
-    logged), live is the core itself and the pod runs alone. Never raises."""
-    global live, why
-    live = app.pod
-    probs = []
-    try:
-        with open(FILE) as f:
-            d = json.loads(f.read())
-        from pod.household import settings
-        hh = settings.Household(d)  # ValueError names the first problem's path, never the key
-        d = None
-        rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        h = Hook(app, hh, epoch.bump(probs), rad, now)
-    except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
-        msg = "household: %s, the pod runs alone" % (
-            e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
-        why = msg
-        try:
-            app.journal.fault(0, msg)
-            print('{"t":"evt","ev":"household","msg":%s}' % json.dumps({"fault": msg}))
-        except Exception:  # noqa: BLE001
-            pass
-        return None
-    for p in probs:
-        h._fault("household: " + p)
-    live = h
-    h.event({"on": h.node.hh.name.decode(), "role": policy.ROLE_NAMES[h.role],
-             "epoch": h.node.epoch})
-    return h
 
 
 def main(loaded=None):
@@ -310,9 +255,23 @@ def main(loaded=None):
 
 
 def start(a):
-    """Make the Hook for App a and put it in a's loop (also for tests that build the App)."""
+    """Make the Hook for App a (pod.household.setup, loaded for it only) and put it in a's
+    loop (also for tests that build the App). Never raises."""
+    global live, why
     import sys
 
-    from pod import app
-    boot(a, time.ticks_ms())
+    from pod import app, lazy
+    live = a.pod
+    try:
+        h = lazy("pod.household.setup", "boot", a, time.ticks_ms(), Hook)
+    except Exception:  # noqa: BLE001 - no heap even to load the setup: the pod runs alone
+        h = "household: no heap to start, the pod runs alone"
+        try:
+            a.journal.fault(0, h)  # (setup logs its own faults)
+        except Exception:  # noqa: BLE001
+            pass
+    if isinstance(h, str):
+        why = h
+    else:
+        live = h
     app.household = sys.modules[__name__]

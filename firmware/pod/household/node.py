@@ -3,8 +3,8 @@
 # that peer's application acknowledges them. The app calls tick(now_ms) once per loop and takes
 # the actions with next_action(); nothing here touches the pod's own state (see policy.py).
 #
-# Bounds (with the defaults below): a frame is resent first after RESEND_MIN_MS, the gap doubles
-# up to RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
+# Bounds (with the defaults below): a frame is resent first after _RESEND_MIN_MS, the gap doubles
+# up to _RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
 # black hole); one tick reads at most RX_PER_TICK frames and checks at most TAGS_PER_TICK tags
 # (a flood cannot starve the loop or churn the heap: the rest wait in, or overflow, ESP-NOW's
 # own receive buffer).
@@ -13,12 +13,12 @@ from micropython import const
 from pod.household import frame, hmac256, policy, radio, receiver
 
 HEARTBEAT_MS = const(2000)
-SILENT_MS = const(7000)      # over three heartbeats missed: the peer is shown as silent
-RESEND_MIN_MS = const(250)
-RESEND_MAX_MS = const(2000)
+_SILENT_MS = const(7000)      # over three heartbeats missed: the peer is shown as silent
+_RESEND_MIN_MS = const(250)
+_RESEND_MAX_MS = const(2000)
 RX_PER_TICK = const(8)       # frames read per tick
 TAGS_PER_TICK = const(2)     # of which at most this many reach the (costly) tag check
-ACTIONS = const(8)           # actions waiting for the app; more are counted as lost
+_ACTIONS = const(8)           # actions waiting for the app; more are counted as lost
 
 # the messages resent until acknowledged, each with its own slot per peer
 _RELIABLE = (frame.T_ALARM, frame.T_WAKE_ALL, frame.T_BEDTIME)
@@ -42,9 +42,12 @@ def _kind(ftype):
 
 class Node:
     def __init__(self, hh, epoch, rad, now_ms):
+        # (the settings object is not kept: only what the ticks need, so pod.household.settings
+        # can be forgotten after boot)
         mac = hmac256.Hmac(hh.take_key())
-        self.hh = hh
         self.role = hh.role
+        self.name = hh.name
+        self.names = [p.name for p in hh.peers]  # per slot (the peers' order)
         self.epoch = epoch
         self.seq = 0
         self.radio = rad
@@ -54,24 +57,24 @@ class Node:
             self.rx.add_peer(p.id, p.mac, p.role)
         n = receiver.MAX_PEERS * _NR
         self.pending = bytearray(n)      # [kind * MAX_PEERS + slot]: 1 while unacknowledged
-        self.p_ref = [0] * n
-        self.p_reason = bytearray(n)
-        self.p_subject = bytearray(n)
-        self.p_arg = [0] * n
         self.p_next = [0] * n
         self.p_gap = [0] * n
-        self.p_name = [b""] * n
+        # the message of each kind, the same for every peer it goes to (a kind always goes to
+        # the same peers: an alarm to the parents, the others to all); its subject and name
+        # are this pod's own
+        self.p_ref = [0] * _NR
+        self.p_reason = bytearray(_NR)
+        self.p_arg = [0] * _NR
         self.ref = 0                      # numbers this pod's reliable messages
         self.seen_ref = [-1] * n          # the last ref acted on, per sender and kind
         self.seen_epoch = [-1] * receiver.MAX_PEERS
-        self.act = bytearray(ACTIONS)     # a ring of (action, reason, subject slot)
-        self.act_reason = bytearray(ACTIONS)
-        self.act_from = bytearray(ACTIONS)
-        self.act_arg = [0] * ACTIONS
+        self.act = bytearray(_ACTIONS)     # a ring of (action, reason, subject slot)
+        self.act_reason = bytearray(_ACTIONS)
+        self.act_from = bytearray(_ACTIONS)
+        self.act_arg = [0] * _ACTIONS
         self.act_head = 0
         self.act_n = 0
         self.act_lost = 0
-        self.acks_sent = 0
         self.waking = False               # set by the app: the pod is in a wake or alarm
         self.reason = 0                   # of the action next_action() returned last
         self.about = 0
@@ -91,40 +94,36 @@ class Node:
                               ref, name)
         return self.radio.send(rx.macs[slot], buf, now_ms)
 
-    def _queue(self, ftype, reason, subject, arg, name, to_parents, now_ms):
+    def _queue(self, ftype, reason, arg, to_parents, now_ms):
         # numbers the receivers accept (a frame out of range would be dropped as malformed)
         self.ref = self.ref + 1 if self.ref < frame.LIMIT else 1
         if reason < 0 or reason > frame.MAX_REASON:
             reason = 0
-        arg &= 0xFFFF
         k = _kind(ftype)
+        self.p_ref[k] = self.ref
+        self.p_reason[k] = reason
+        self.p_arg[k] = arg & 0xFFFF
         rx = self.rx
         for i in range(rx.n):
             if to_parents and rx.roles[i] != policy.ROLE_PARENT:
                 continue
             j = k * receiver.MAX_PEERS + i
             self.pending[j] = 1
-            self.p_ref[j] = self.ref
-            self.p_reason[j] = reason
-            self.p_subject[j] = subject
-            self.p_arg[j] = arg
-            self.p_name[j] = name
             self.p_next[j] = now_ms
-            self.p_gap[j] = RESEND_MIN_MS
+            self.p_gap[j] = _RESEND_MIN_MS
 
     def raise_alarm(self, reason, now_ms):
         """This pod cannot wake its sleeper (an ALARM, or an unanswered wake): tell every
         parent's pod, until each acknowledges."""
-        hh = self.hh
-        self._queue(frame.T_ALARM, reason, hh.id, 0, hh.name, True, now_ms)
+        self._queue(frame.T_ALARM, reason, 0, True, now_ms)
 
     def wake_everyone(self, now_ms):
         """A parent asked on this pod: add a wake on every pod of the household."""
-        self._queue(frame.T_WAKE_ALL, 0, self.hh.id, 0, self.hh.name, False, now_ms)
+        self._queue(frame.T_WAKE_ALL, 0, 0, False, now_ms)
 
     def bedtime(self, wind_down_min, now_ms):
         """Start the children's wind-downs together."""
-        self._queue(frame.T_BEDTIME, 0, self.hh.id, wind_down_min, self.hh.name, False, now_ms)
+        self._queue(frame.T_BEDTIME, 0, wind_down_min, False, now_ms)
 
     def _resend(self, now_ms):
         rx = self.rx
@@ -132,22 +131,22 @@ class Node:
             if not self.pending[j] or _diff(now_ms, self.p_next[j]) < 0:
                 continue
             k = j // receiver.MAX_PEERS
-            self._send(j % receiver.MAX_PEERS, _RELIABLE[k], self.p_reason[j], self.p_subject[j],
-                       self.p_arg[j], self.p_ref[j], self.p_name[j], now_ms)
+            self._send(j % receiver.MAX_PEERS, _RELIABLE[k], self.p_reason[k], rx.my_id,
+                       self.p_arg[k], self.p_ref[k], self.name, now_ms)
             g = self.p_gap[j]
             self.p_next[j] = _add(now_ms, g)
-            self.p_gap[j] = g * 2 if g * 2 < RESEND_MAX_MS else RESEND_MAX_MS
+            self.p_gap[j] = g * 2 if g * 2 < _RESEND_MAX_MS else _RESEND_MAX_MS
         if rx.n and _diff(now_ms, self._hb_at) >= 0:
             self._hb_at = _add(now_ms, HEARTBEAT_MS)
             for i in range(rx.n):
-                self._send(i, frame.T_HEARTBEAT, 0, self.hh.id, 0, 0, b"", now_ms)
+                self._send(i, frame.T_HEARTBEAT, 0, rx.my_id, 0, 0, b"", now_ms)
 
     # -- receiving --------------------------------------------------------------------------
     def _push(self, action, reason, slot, arg):
-        if self.act_n >= ACTIONS:
+        if self.act_n >= _ACTIONS:
             self.act_lost += 1
             return
-        i = (self.act_head + self.act_n) % ACTIONS
+        i = (self.act_head + self.act_n) % _ACTIONS
         self.act[i] = action
         self.act_reason[i] = reason
         self.act_from[i] = slot
@@ -160,7 +159,7 @@ class Node:
         if not self.act_n:
             return policy.A_NONE
         i = self.act_head
-        self.act_head = (i + 1) % ACTIONS
+        self.act_head = (i + 1) % _ACTIONS
         self.act_n -= 1
         self.reason = self.act_reason[i]
         self.about = self.act_from[i]
@@ -180,7 +179,7 @@ class Node:
             k = _kind(f.arg)
             if k >= 0:
                 j = k * receiver.MAX_PEERS + i
-                if self.pending[j] and self.p_ref[j] == f.ref:
+                if self.pending[j] and self.p_ref[k] == f.ref:
                     self.pending[j] = 0
             return
         k = _kind(t)
@@ -188,7 +187,6 @@ class Node:
             return  # a heartbeat: the receiver noted the time
         # acknowledge every copy (an ack can be lost too), act on the first
         self._send(i, frame.T_ACK, 0, f.subject, t, f.ref, b"", now_ms)
-        self.acks_sent += 1
         j = k * receiver.MAX_PEERS + i
         if self.seen_ref[j] == f.ref:
             return
@@ -216,26 +214,10 @@ class Node:
 
     # -- supervision ------------------------------------------------------------------------
     def silent(self, slot, now_ms):
-        """True if nothing was heard from the peer in slot for over SILENT_MS (since its last
+        """True if nothing was heard from the peer in slot for over _SILENT_MS (since its last
         frame, or since this node started): a quiet indication on a parent's pod, which never
         wakes anyone."""
-        return _diff(now_ms, self.rx.heard_ms[slot]) > SILENT_MS
-
-    def status(self, now_ms):
-        """What `status` and telemetry may show of the household (made on request, not per
-        tick): radio state and counts, frames dropped by kind, peers silent. Never the key."""
-        rx = self.rx
-        rad = self.radio
-        d = {"radio": radio.STATE_NAMES[rad.state], "faults": rad.faults,
-             "rx_closed": rad.rx_closed, "sent": rad.tx_ok, "tx_errors": rad.tx_errors,
-             "rx_errors": rad.rx_errors, "unacked": self.unacked(), "lost_actions": self.act_lost}
-        for k in range(len(receiver.COUNT_NAMES)):
-            d[receiver.COUNT_NAMES[k]] = rx.counts[k]
-        d["silent"] = [p.name.decode() for p in self.hh.peers
-                       if self.silent(rx.slot_of(p.id), now_ms)]
-        if rad.last_error:
-            d["last_error"] = rad.last_error
-        return d
+        return _diff(now_ms, self.rx.heard_ms[slot]) > _SILENT_MS
 
     def unacked(self):
         n = 0

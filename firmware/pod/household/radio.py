@@ -16,10 +16,10 @@
 # RETRY_MS. It never resets the pod. While it is down the pod runs exactly as with no household.
 from micropython import const
 
-S_OFF = const(0)
+_S_OFF = const(0)
 S_UP = const(1)
 S_FAULT = const(2)
-STATE_NAMES = ("off", "up", "fault")
+# (their names, for status: pod.link.household.STATE_NAMES)
 RETRY_MS = const(60000)
 FAIL_RUN = const(8)   # this many failed receives in a row: down, for a restart
 TABLE_MAX = const(48)  # senders in ESPNow.peers_table before receiving stops (see above)
@@ -33,7 +33,7 @@ class Radio:
     def __init__(self, channel, macs):
         self.channel = channel
         self.macs = macs
-        self.state = S_OFF
+        self.state = _S_OFF
         self.starts = 0
         self.faults = 0       # start failures and restarts
         self.rx_errors = 0

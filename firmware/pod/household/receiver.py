@@ -17,16 +17,16 @@ from micropython import const
 from pod.household import frame
 
 MAX_PEERS = const(6)
-NO_ID = const(255)
+_NO_ID = const(255)
 
 # indexes into Receiver.counts
-C_ACCEPTED = const(0)
+_C_ACCEPTED = const(0)
 C_MALFORMED = const(1)
 C_UNKNOWN = const(2)
 C_STALE = const(3)
 C_REPLAYED = const(4)
 C_FORGED = const(5)
-COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged")
+# (their names, for status: pod.link.household.COUNT_NAMES)
 
 
 class Receiver:
@@ -39,17 +39,15 @@ class Receiver:
         self.epoch = [-1] * MAX_PEERS
         self.seq = [0] * MAX_PEERS
         self.heard_ms = [0] * MAX_PEERS
-        self.heard = bytearray(MAX_PEERS)  # 1 once a frame from that peer was accepted
         for i in range(MAX_PEERS):
-            self.ids[i] = NO_ID
+            self.ids[i] = _NO_ID
         self.n = 0
-        self.counts = [0] * len(COUNT_NAMES)
+        self.counts = [0] * 6  # by C_*
         self.tag_checks = 0  # frames that reached the tag check (each costs an HMAC)
         self.frame = frame.Frame()
         self.slot = -1  # the slot of the last accepted frame's sender
         self._scratch = bytearray(frame.BODY_LEN)
         self._body = memoryview(self._scratch)
-        self._my_mac = None
 
     def add_peer(self, pid, mac, role):
         """Register a peer (setup time only). Raises ValueError when full or repeated."""
@@ -96,9 +94,8 @@ class Receiver:
         self.epoch[i] = f.epoch
         self.seq[i] = f.seq
         self.heard_ms[i] = now_ms
-        self.heard[i] = 1
         self.slot = i
-        self.counts[C_ACCEPTED] += 1
+        self.counts[_C_ACCEPTED] += 1
         return True
 
     def rejected(self):

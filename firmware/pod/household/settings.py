@@ -130,6 +130,16 @@ def _check_peers(peers, my_id, my_name, path):
     return errs
 
 
+def shown(role, pid, name, channel, peers):
+    """Household settings as they may be shown (never the key); peers as (id, name bytes,
+    role, mac bytes) each. (Also for a running household, whose settings are not kept: see
+    pod.link.household.)"""
+    return {"role": policy.ROLE_NAMES[role], "id": pid, "name": name.decode(),
+            "channel": channel,
+            "peers": [{"id": i, "name": n.decode(), "role": policy.ROLE_NAMES[r],
+                       "mac": mac_text(m)} for i, n, r, m in peers]}
+
+
 class Peer:
     def __init__(self, pid, name, role, mac):
         self.id = pid
@@ -140,6 +150,15 @@ class Peer:
     def __repr__(self):
         return "<Peer %d %s %s %s>" % (self.id, self.name.decode(), policy.ROLE_NAMES[self.role],
                                        mac_text(self.mac))
+
+
+def load(name):
+    """The Household of the settings file `name` (OSError, ValueError if unreadable or not
+    valid: the first problem's path). For pod.household.setup, which calls it through pod.lazy:
+    this module and the file's text are gone again before the household's objects are made."""
+    import json
+    with open(name) as f:
+        return Household(json.loads(f.read()))
 
 
 class Household:
@@ -170,11 +189,8 @@ class Household:
 
     def status(self):
         """What may be shown (podctl status, telemetry): never the key."""
-        return {"role": policy.ROLE_NAMES[self.role], "id": self.id,
-                "name": self.name.decode(), "channel": self.channel,
-                "peers": [{"id": p.id, "name": p.name.decode(),
-                           "role": policy.ROLE_NAMES[p.role], "mac": mac_text(p.mac)}
-                          for p in self.peers]}
+        return shown(self.role, self.id, self.name, self.channel,
+                     [(p.id, p.name, p.role, p.mac) for p in self.peers])
 
     def __repr__(self):
         return "<Household %s %d %s, %d peers>" % (

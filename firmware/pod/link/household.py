@@ -8,7 +8,10 @@
 #   {"cmd": "household", "op": "bedtime", "minutes": N}   on a parent's pod: wind-downs start
 # A request line holds at most 256 bytes, so pairing comes in pieces (begin, peer..., commit),
 # gathered in household.tmp. A committed household is used from the next boot. No reply, error
-# or event ever carries the key.
+# or event ever carries the key. What a request loads of pod.household (the settings, and on a
+# pod with no household the package itself) is dropped again with this module: the running
+# Hook (pod.household.hook) keeps only what its ticks use, and this module does for it what is
+# asked on the link (its status, wake everyone, bedtime, leave).
 import json
 import os
 import sys
@@ -16,7 +19,7 @@ import time
 
 from micropython import const
 
-from pod import err, ok
+from pod import err, forget, ok
 from pod.file_spec import HOUSEHOLD as FILE
 from pod.file_spec import HOUSEHOLD_TMP as TEMP
 
@@ -43,12 +46,71 @@ def _live():
     return h if hasattr(h, "node") else None  # (the core, when no Hook could be made)
 
 
+# the names of pod.household.radio's states and of pod.household.receiver's counts (C_*)
+STATE_NAMES = ("off", "up", "fault")
+COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged")
+
+
+def node_status(n, now_ms):
+    """What `status` and telemetry may show of a pod.household.node.Node: radio state and
+    counts, frames dropped by kind, peers silent. Never the key."""
+    rx = n.rx
+    rad = n.radio
+    d = {"radio": STATE_NAMES[rad.state], "faults": rad.faults,
+         "rx_closed": rad.rx_closed, "sent": rad.tx_ok, "tx_errors": rad.tx_errors,
+         "rx_errors": rad.rx_errors, "unacked": n.unacked(), "lost_actions": n.act_lost}
+    for k in range(len(COUNT_NAMES)):
+        d[COUNT_NAMES[k]] = rx.counts[k]
+    d["silent"] = [n.names[i].decode() for i in range(rx.n) if n.silent(i, now_ms)]
+    if rad.last_error:
+        d["last_error"] = rad.last_error
+    return d
+
+
+def _status(h, now):
+    from pod.household import settings
+    from pod.reasons import REASON_NAMES
+    n = h.node
+    rx = n.rx
+    d = node_status(n, now & 0x3FFFFFFF)
+    d["household"] = settings.shown(n.role, rx.my_id, n.name, n.radio.channel,
+                                    [(rx.ids[i], n.names[i], rx.roles[i], rx.macs[i])
+                                     for i in range(rx.n)])
+    d["announcing"] = [{"from": h._name(i), "why": REASON_NAMES[h.ann_reason[i]]}
+                       for i in range(len(h.ann_reason)) if h.ann >> i & 1]
+    d["on"] = not h.off
+    return d
+
+
+def ask(h, op, minutes, now):
+    """Wake everyone, or the children's bedtime, from this (parent's) pod: asked on its serial
+    link, or (wake everyone) by its button, through pod.lazy from the Hook."""
+    if op == "wake_all":
+        h.node.wake_everyone(now & 0x3FFFFFFF)
+        from pod.core import CMD_WAKE
+        h.want = CMD_WAKE  # this pod wakes too
+        h.event({"wake_everyone": True})
+    else:
+        m = minutes if isinstance(minutes, int) and 0 <= minutes <= _BEDTIME_MAX else 0
+        h.node.bedtime(m, now & 0x3FFFFFFF)
+        h.event({"bedtime": m})
+
+
 def handle(rid, req):
+    try:
+        _handle(rid, req)
+    finally:
+        forget("pod.household.settings")
+        if "pod.household.hook" not in sys.modules:  # a pod with no household: all of it
+            forget("pod.household")
+
+
+def _handle(rid, req):
     op = req.get("op")
     h = _live()
     if op == "status":
         if h is not None and not h.off:
-            ok(rid, ',"household":' + json.dumps(h.status(time.ticks_ms())))
+            ok(rid, ',"household":' + json.dumps(_status(h, time.ticks_ms())))
         else:
             try:
                 os.stat(FILE)
@@ -97,20 +159,19 @@ def handle(rid, req):
                 os.remove(name)
             except OSError:
                 pass
-        if h is not None:
-            h.leave()
+        if h is not None:  # at once: the radio off, nothing announced or shown any more
+            h.off = True
+            h.ann = 0
+            h.silent = 0
+            h.node.radio.stop()
         ok(rid, ',"household":null')
     elif op == "wake_all" or op == "bedtime":
         if h is None or h.off:
             err(rid, "refused", "this pod is in no household", "", ',"reason":%d' % _REF_NO_HOUSEHOLD)
         elif h.role != 1:  # policy.ROLE_PARENT
             err(rid, "refused", "only a parent's pod can do that", "", ',"reason":%d' % _REF_NOT_PARENT)
-        elif op == "wake_all":
-            h.wake_everyone(time.ticks_ms())
-            ok(rid)
         else:
-            m = req.get("minutes", 0)
-            h.bedtime(time.ticks_ms(), m if isinstance(m, int) and 0 <= m <= _BEDTIME_MAX else 0)
+            ask(h, op, req.get("minutes", 0), time.ticks_ms())
             ok(rid)
     else:
         err(rid, "bad_request", "op: status, begin, peer, commit, leave, wake_all or bedtime")
