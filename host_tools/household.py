@@ -31,7 +31,7 @@ def bedtime_max() -> int:
 
 def silent_after_s() -> float:
     """After how long unheard a peer counts as silent (pod/household/node.py)."""
-    return fwtables.consts("household.node", "SILENT_MS")["SILENT_MS"] / 1000
+    return fwtables.consts("household.node", "_SILENT_MS")["_SILENT_MS"] / 1000
 
 
 def no_key(v: Any) -> Any:

@@ -43,7 +43,7 @@ _air = air.Air(delay_ms=5)
 _boards = [podfix.new_board(sensor=podfix.QuietSensor(60)) for _ in range(2)]
 _parent = _air.station(PARENT_MAC, None)
 _parent.wlan_active = _parent.espnow_active = True
-_air.station(b"\x24\x0a\xc4\x5e\xb1\x01", _boards[-1])  # the household pod's radio
+_air.station(b"\x24\x0a\xc4\x5e\xb1\x01", _boards[0])  # the household pod's radio (its boot, the second, pops board 0)
 _serial = []
 for _b in _boards:
     _s = serialsim.Stream(_b)
