@@ -150,13 +150,23 @@ class Hook:
             # four quick taps from off on a parent's pod: wake everyone (only on a lamp lit by
             # the first tap, reason none: never a wake answered, an alarm, a night)
             try:
-                from pod import lazy
-                lazy("pod.link.household", "ask", self, "wake_all", 0, now)
+                self.wake_everyone(now)
             except Exception as e:  # noqa: BLE001
                 self._error(e)
         if not self.off and (self.ann or self.silent):
             self.show(now, out)
         return out
+
+    def wake_everyone(self, now):
+        """A parent asks on this pod (its four taps, or pod.link.household's wake_all): a wake
+        on every pod of the household, this one too. Resident, so that a tap never needs the
+        heap to load a module (nothing allocated but the event's text, which may fail alone)."""
+        self.node.wake_everyone(now & 0x3FFFFFFF)
+        self.want = CMD_WAKE
+        try:
+            self.event({"wake_everyone": True})
+        except MemoryError:  # (its dict, made before event's own guard: the line is lost only)
+            pass
 
     def show(self, now, out):
         """Draw the announcement (or the quiet pixel) over out, unless the pod's own state has

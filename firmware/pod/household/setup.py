@@ -13,6 +13,7 @@ def boot(app, now, cls):
     bad file, no heap), the fault logged and returned as text: the pod runs alone. Never
     raises."""
     probs = []
+    rad = None
     try:
         # one step at a time, each module forgotten and its garbage collected before the next
         # (the heap is short, and what stays is made last, into the room they leave); the
@@ -25,6 +26,8 @@ def boot(app, now, cls):
         h = cls(app, node.Node(hh, ep, rad, now & 0x3FFFFFFF), now)
         hh = None
     except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
+        if rad is not None:
+            rad.stop()  # (made, maybe started by the Node: nobody would read it)
         msg = "household: %s, the pod runs alone" % (
             e.args[0] if isinstance(e, ValueError) and e.args else e.__class__.__name__)
         try:
@@ -40,11 +43,16 @@ def boot(app, now, cls):
 
 
 def _started(h, rad, probs):
-    from pod.household import policy, radio
-    if rad.state != radio.S_UP:
-        h._fault("household: radio did not start (%s), retried every %d s" % (
-            rad.last_error or "?", radio.RETRY_MS // 1000))
-    for p in probs:
-        h._fault("household: " + p)
-    h.event({"on": h.node.name.decode(), "role": policy.ROLE_NAMES[h.role],
-             "epoch": h.node.epoch})
+    """What the boot reports once the Hook is made. Never raises: the Hook runs whatever
+    happens here (a MemoryError only loses a line)."""
+    try:
+        from pod.household import policy, radio
+        if rad.state != radio.S_UP:
+            h._fault("household: radio did not start (%s), retried every %d s" % (
+                rad.last_error or "?", radio.RETRY_MS // 1000))
+        for p in probs:
+            h._fault("household: " + p)
+        h.event({"on": h.node.name.decode(), "role": policy.ROLE_NAMES[h.role],
+                 "epoch": h.node.epoch})
+    except Exception:  # noqa: BLE001
+        pass

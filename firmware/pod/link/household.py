@@ -82,14 +82,11 @@ def _status(h, now):
     return d
 
 
-def ask(h, op, minutes, now):
+def _ask(h, op, minutes, now):
     """Wake everyone, or the children's bedtime, from this (parent's) pod: asked on its serial
-    link, or (wake everyone) by its button, through pod.lazy from the Hook."""
+    link (the button's four taps ask the Hook's wake_everyone directly)."""
     if op == "wake_all":
-        h.node.wake_everyone(now & 0x3FFFFFFF)
-        from pod.core import CMD_WAKE
-        h.want = CMD_WAKE  # this pod wakes too
-        h.event({"wake_everyone": True})
+        h.wake_everyone(now)  # (the Hook's own: its button asks it too)
     else:
         m = minutes if isinstance(minutes, int) and 0 <= minutes <= _BEDTIME_MAX else 0
         h.node.bedtime(m, now & 0x3FFFFFFF)
@@ -102,6 +99,9 @@ def handle(rid, req):
     finally:
         forget("pod.household.settings")
         if "pod.household.hook" not in sys.modules:  # a pod with no household: all of it
+            # (the settings' checker loads these; on a household's pod the Hook uses them)
+            for m in ("frame", "hmac256", "policy", "receiver"):
+                forget("pod.household." + m)
             forget("pod.household")
 
 
@@ -171,7 +171,7 @@ def _handle(rid, req):
         elif h.role != 1:  # policy.ROLE_PARENT
             err(rid, "refused", "only a parent's pod can do that", "", ',"reason":%d' % _REF_NOT_PARENT)
         else:
-            ask(h, op, req.get("minutes", 0), time.ticks_ms())
+            _ask(h, op, req.get("minutes", 0), time.ticks_ms())
             ok(rid)
     else:
         err(rid, "bad_request", "op: status, begin, peer, commit, leave, wake_all or bedtime")
