@@ -35,6 +35,13 @@ DEFAULT_PODS = "parent:parent,kid1:child,kid2:child"
 KEY_HEX = "5eed" * 16     # the simulated household's key (never printed)
 ROLES = ("parent", "child")
 RADIO_KINDS = ("loss", "down", "hostile")
+# What a host can ask on a pod's serial link (--ask): the household's two parent operations
+# (pod.link.household) and the core's ack; and a person's quick taps on its button (--press).
+ASKS = ("wake_all", "bedtime", "ack")
+BEDTIME_MAX_MIN = 240     # pod.link.household._BEDTIME_MAX (tests/test_family_asks.py checks)
+TAP_HOLD_MS = 120         # a quick tap holds the button this long
+TAP_GAP_MS = 500          # from one tap to the next: inside the core's 1.5 s press count
+TAPS_MAX = 10
 
 
 class CountingAir(airmod.Air):
@@ -66,11 +73,41 @@ def mac(i: int) -> bytes:
 
 
 @dataclass
+class AskSpec:
+    what: str                 # one of ASKS
+    at_ms: int
+    minutes: int | None = None  # bedtime's minutes (None: not given, the pod takes 0)
+
+    def label(self) -> str:
+        return self.what if self.minutes is None else "%s:%d" % (self.what, self.minutes)
+
+    def request(self, rid: str) -> dict:
+        """The JSON line a host (podctl) writes to the pod's serial port for it."""
+        if self.what == "ack":
+            return {"id": rid, "cmd": "ack"}
+        req: dict = {"id": rid, "cmd": "household", "op": self.what}
+        if self.minutes is not None:
+            req["minutes"] = self.minutes
+        return req
+
+
+@dataclass
+class PressSpec:
+    taps: int                 # quick taps, TAP_GAP_MS apart, each held TAP_HOLD_MS
+    at_ms: int
+
+    def end_ms(self) -> int:
+        return self.at_ms + (self.taps - 1) * TAP_GAP_MS + TAP_HOLD_MS
+
+
+@dataclass
 class PodSpec:
     name: str
     role: str
     program: dict | None = None
     faults: list[FaultSpec] = field(default_factory=list)
+    asks: list[AskSpec] = field(default_factory=list)
+    presses: list[PressSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +165,57 @@ def parse_radio(text: str, start_clock: str = "22:30") -> RadioSpec:
     return RadioSpec(kind, t0, t1, pct)
 
 
+def parse_ask(text: str, start_clock: str = "22:30") -> AskSpec:
+    """wake_all@WHEN, bedtime[:MIN]@WHEN, ack@WHEN (WHEN as --fault's, see TIME_RULE)."""
+    if "@" not in text:
+        raise ValueError("ask %r: expected wake_all@TIME, bedtime[:MIN]@TIME or ack@TIME" % text)
+    head, when = text.rsplit("@", 1)
+    what, sep, arg = head.partition(":")
+    if what not in ASKS:
+        raise ValueError("ask %r: unknown %r (known: %s)" % (text, what, ", ".join(ASKS)))
+    minutes = None
+    if sep:
+        if what != "bedtime":
+            raise ValueError("ask %r: %s takes no argument" % (text, what))
+        if not arg.isdigit() or not 0 <= int(arg) <= BEDTIME_MAX_MIN:
+            raise ValueError("ask %r: bedtime's minutes are 0..%d (bedtime:30@...)"
+                             % (text, BEDTIME_MAX_MIN))
+        minutes = int(arg)
+    try:
+        at = parse_when(when, start_clock)
+    except ValueError as e:
+        raise ValueError("ask %r: %s" % (text, e)) from None
+    return AskSpec(what, at, minutes)
+
+
+def parse_press(text: str, start_clock: str = "22:30") -> PressSpec:
+    """N@WHEN: N quick taps on the pod's button from WHEN (as --fault's), each TAP_GAP_MS after
+    the one before (four on a parent's pod from off: wake everyone)."""
+    head, sep, when = text.rpartition("@")
+    if not sep or not head.isdigit() or not 1 <= int(head) <= TAPS_MAX:
+        raise ValueError("press %r: expected N@TIME, N quick taps (1..%d), e.g. 4@02:00"
+                         % (text, TAPS_MAX))
+    try:
+        at = parse_when(when, start_clock)
+    except ValueError as e:
+        raise ValueError("press %r: %s" % (text, e)) from None
+    return PressSpec(int(head), at)
+
+
+def reply_text(reply: dict | None, cmd: str) -> str | None:
+    """A pod's reply to an ask, as a person reads it: "ok", "refused: <why>" (the host's words
+    for the refusal's number, as podctl says them), or None when the pod never answered."""
+    if reply is None:
+        return None
+    if reply.get("ok"):
+        return "ok"
+    e = reply.get("error") or {}
+    if e.get("code") == "refused" and "reason" in e:
+        from host_tools.refusals import words
+        return "refused: " + words(e["reason"], cmd)
+    return "%s: %s" % (e.get("code"), e.get("message"))
+
+
 def household_settings(pods: list[PodSpec], key_hex: str = KEY_HEX) -> list[dict]:
     out = []
     for i, p in enumerate(pods):
@@ -147,6 +235,8 @@ class FamilyResult:
     hostile_sent: int
     acted: dict[str, list[dict]]   # household events that changed what a pod does
     real: dict[str, int] = field(default_factory=dict)  # frames from pods since its last boot
+    asks: list[dict] = field(default_factory=list)     # {pod, what, at_ms, reply}
+    presses: list[dict] = field(default_factory=list)  # {pod, taps, at_ms, household}
 
 
 class Family:
@@ -190,6 +280,11 @@ class Family:
                 pod.press(wake + GET_UP_AFTER_MS, HOLD_MS)
             for f in spec.faults:
                 pod.inject(f.kind, f.at_ms, f.arg)
+            for k, a in enumerate(spec.asks):  # a host's line on this pod's serial port
+                pod.send(a.request("ask-%d" % k), at_ms=a.at_ms)
+            for pr in spec.presses:            # a person's taps on this pod's button
+                for k in range(pr.taps):
+                    pod.press(pr.at_ms + k * TAP_GAP_MS, TAP_HOLD_MS)
             self.end_ms = max(self.end_ms, wake + GET_UP_AFTER_MS + TAIL_MS)
             self.pods.append(pod)
 
@@ -295,6 +390,20 @@ class Family:
                           {"sent": air.sent, "delivered": air.delivered, "lost": air.lost,
                            "rejected": rejected}, status, self.hostile.sent, acted)
         fr.real = {s.name: air.real.get(mac(i), 0) for i, s in enumerate(self.specs)}
+        for spec, pod in zip(self.specs, self.pods):
+            for k, a in enumerate(spec.asks):
+                rid = "ask-%d" % k
+                r = next((m for m in pod.replies if m.get("id") == rid), None)
+                fr.asks.append({"pod": spec.name, "what": a.label(), "at_ms": a.at_ms,
+                                "reply": reply_text(r, a.what)})
+            for pr in spec.presses:  # what the household made of the taps (if anything)
+                hh = [e["msg"] for e in res[spec.name].events
+                      if e.get("ev") == "household" and isinstance(e.get("msg"), dict)
+                      and pr.at_ms <= e["sim_ms"] <= pr.end_ms() + 2 * STEP_MS]
+                fr.presses.append({"pod": spec.name, "taps": pr.taps, "at_ms": pr.at_ms,
+                                   "household": hh})
+        fr.asks.sort(key=lambda x: x["at_ms"])
+        fr.presses.sort(key=lambda x: x["at_ms"])
         return fr
 
 
@@ -306,7 +415,8 @@ def result_json(fr: FamilyResult) -> dict:
         n = night_json(r)
         pods[name] = {"role": fr.roles[name], "wakes": n["wakes"], "resets": n["resets"],
                       "states": n["states"], "final_state": n["final_state"]}
-    return {"pods": pods, "relays": fr.relays, "radio": fr.radio}
+    return {"pods": pods, "relays": fr.relays, "radio": fr.radio, "asks": fr.asks,
+            "presses": fr.presses}
 
 
 def format_family(fr: FamilyResult) -> str:
@@ -316,9 +426,21 @@ def format_family(fr: FamilyResult) -> str:
     for name, r in fr.pods.items():
         out.append("== %s (%s) ==" % (name, fr.roles[name]))
         out.append(format_timeline(r))
-        hh = [e for e in r.events if e.get("ev") == "household"]
-        for e in hh:
-            out.append("  household @%s: %s" % (_hms(r, e["sim_ms"]), json.dumps(e.get("msg"))))
+        lines = []  # (ms, order, text): what was asked or tapped here, then what it did
+        for x in fr.asks:
+            if x["pod"] == name:
+                lines.append((x["at_ms"], 0, "  asked @%s: %s -> %s" % (
+                    _hms(r, x["at_ms"]), x["what"],
+                    x["reply"] if x["reply"] is not None else "no reply")))
+        for x in fr.presses:
+            if x["pod"] == name:
+                lines.append((x["at_ms"], 0, "  pressed @%s: %d quick tap%s" % (
+                    _hms(r, x["at_ms"]), x["taps"], "" if x["taps"] == 1 else "s")))
+        for e in r.events:
+            if e.get("ev") == "household":
+                lines.append((e["sim_ms"], 1, "  household @%s: %s" % (
+                    _hms(r, e["sim_ms"]), json.dumps(e.get("msg")))))
+        out.extend(text for _, _, text in sorted(lines, key=lambda x: x[:2]))
         out.append("")
     out.append("Relays (a child's alarm shown on a parent's pod; bound %.1f s):"
                % (RELAY_BOUND_MS / 1000))

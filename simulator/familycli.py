@@ -18,6 +18,13 @@ def add_parser(sub, clock_arg) -> None:
                    help="a pod's own sleep program (repeatable; default: the built-in one)")
     f.add_argument("--fault", action="append", default=[], metavar="NAME:KIND[:ARG]@[+]HH:MM[:SS]",
                    help="inject a fault of pod-sim night into one pod (repeatable)")
+    f.add_argument("--ask", action="append", default=[],
+                   metavar="NAME:{wake_all,bedtime[:MIN],ack}@[+]HH:MM[:SS]",
+                   help="a host's request on one pod's serial link: the household's wake_all or "
+                   "bedtime (MIN 0..240), or ack (repeatable)")
+    f.add_argument("--press", action="append", default=[], metavar="NAME:N@[+]HH:MM[:SS]",
+                   help="N quick taps on one pod's button, 0.5 s apart (4 on a parent's pod "
+                   "from off: wake everyone) (repeatable)")
     f.add_argument("--radio", action="append", default=[], metavar="KIND@FROM-TO",
                    help="loss:PCT@FROM-TO, down@FROM-TO or hostile@FROM-TO (repeatable)")
     f.add_argument("--start", default="22:30", type=clock_arg,
@@ -49,15 +56,19 @@ def cmd_family(a: argparse.Namespace) -> int:
             raise UsageError("--program %r: expected NAME=FILE with NAME one of %s"
                              % (text, ", ".join(byname)))
         byname[name].program = _load_program(path)
-    for text in a.fault:
-        name, sep, rest = text.partition(":")
-        if not sep or name not in byname:
-            raise UsageError("--fault %r: expected NAME:KIND[:ARG]@TIME with NAME one of %s"
-                             % (text, ", ".join(byname)))
-        try:
-            byname[name].faults.append(parse_fault(rest, a.start))
-        except ValueError as e:
-            raise UsageError("--fault %s: %s" % (name, e)) from None
+    for flag, texts, form, parse, into in (
+            ("--fault", a.fault, "KIND[:ARG]@TIME", parse_fault, "faults"),
+            ("--ask", a.ask, "WHAT[:ARG]@TIME", family.parse_ask, "asks"),
+            ("--press", a.press, "N@TIME", family.parse_press, "presses")):
+        for text in texts:  # NAME:REST, REST as the parser takes it (times as --fault's)
+            name, sep, rest = text.partition(":")
+            if not sep or name not in byname:
+                raise UsageError("%s %r: expected NAME:%s with NAME one of %s"
+                                 % (flag, text, form, ", ".join(byname)))
+            try:
+                getattr(byname[name], into).append(parse(rest, a.start))
+            except ValueError as e:
+                raise UsageError("%s %s: %s" % (flag, name, e)) from None
     if a.plot:
         _check_plot_path(a.plot)
     t0 = time.perf_counter()
