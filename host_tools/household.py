@@ -29,6 +29,11 @@ def bedtime_max() -> int:
     return fwtables.consts("link.household", "_BEDTIME_MAX")["_BEDTIME_MAX"]
 
 
+def count_names() -> tuple[str, ...]:
+    """The names of the household receiver's frame counts (pod/link/household.py)."""
+    return fwtables.names("link.household", "COUNT_NAMES")
+
+
 def silent_after_s() -> float:
     """After how long unheard a peer counts as silent (pod/household/node.py)."""
     return fwtables.consts("household.node", "_SILENT_MS")["_SILENT_MS"] / 1000
@@ -82,12 +87,12 @@ def describe(r: dict) -> str:
     silent = hh.get("silent") or []
     lines.append("silent (not heard for over %g s): %s" % (
         silent_after_s(), ", ".join(silent) if silent else "none"))
-    dropped = ", ".join("%s %s" % (hh.get(k, 0), k) for k in
-                        ("malformed", "unknown", "stale", "replayed", "forged"))
-    lines.append("frames: %s sent, %s accepted, dropped: %s; %s waiting for a pod's "
-                 "acknowledgement; radio faults %s%s" % (
-                     hh.get("sent"), hh.get("accepted"), dropped, hh.get("unacked"),
-                     hh.get("faults"),
+    dropped = ", ".join("%s %s" % (hh.get(k, 0), k) for k in count_names()
+                        if k not in ("accepted", "hello"))
+    lines.append("frames: %s sent, %s accepted, %s from pods that had not heard this boot yet, "
+                 "dropped: %s; %s waiting for a pod's acknowledgement; radio faults %s%s" % (
+                     hh.get("sent"), hh.get("accepted"), hh.get("hello", 0), dropped,
+                     hh.get("unacked"), hh.get("faults"),
                      " (last: %s)" % hh["last_error"] if hh.get("last_error") else ""))
     return "\n".join(lines)
 

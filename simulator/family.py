@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools import fwtables
 from simulator.hw import air as airmod
 from simulator.hw import simstate
 from simulator.hw.sleeper import Sleeper
@@ -47,13 +48,13 @@ TAPS_MAX = 10
 class CountingAir(airmod.Air):
     """The air, also counting what really reached each station from a household pod since that
     pod's last boot, and keeping frames that did reach a running pod (a hostile sender replays
-    only those, to the pod that already had them: true replays)."""
+    them to the pod that already had them, in that boot or a later one: true replays)."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.real: dict[bytes, int] = {}
         self.boots: dict[bytes, int] = {}     # the pod's boot count, kept up by Family
-        self.heard: list[tuple[bytes, bytes, bytes, int]] = []
+        self.heard: list[tuple[bytes, bytes, bytes]] = []
 
     def transmit(self, src, dst_mac, data, t_us):
         n = self.delivered
@@ -64,8 +65,13 @@ class CountingAir(airmod.Air):
             if st is not None and st.espnow_active and not st.deaf:
                 self.real[dst] = self.real.get(dst, 0) + 1
                 if len(self.heard) < 400:
-                    self.heard.append((bytes(src.mac), dst, bytes(data), self.boots.get(dst, 0)))
+                    self.heard.append((bytes(src.mac), dst, bytes(data)))
         return ok
+
+
+def frame_len() -> int:
+    """The length of a household frame (pod/household/frame.py)."""
+    return fwtables.consts("household.frame", "FRAME_LEN")["FRAME_LEN"]
 
 
 def mac(i: int) -> bytes:
@@ -320,21 +326,22 @@ class Family:
         n = len(self.pods)
         if t % 1000 < self.step_ms and cap:  # once a second: replay two frames a pod had
             for _ in range(2):
-                src, dst, data, boot = cap[self.rng.randrange(len(cap))]
-                if air.boots.get(dst, 0) == boot:  # (after a reboot its receiver forgot them)
-                    h.sent += 1
-                    air.inject(src, dst, data)
+                src, dst, data = cap[self.rng.randrange(len(cap))]
+                h.sent += 1
+                air.inject(src, dst, data)
+        size = frame_len()
         if t % 2000 < self.step_ms:  # a forged frame: real layout, a peer's MAC, a wrong tag
             i, j = self.rng.sample(range(n), 2)
-            data = bytearray(self.rng.randbytes(48))
+            data = bytearray(self.rng.randbytes(size))
             if cap:
-                data[:32] = cap[-1][2][:32]
+                body = size - 16  # (the tag is the last 16 bytes)
+                data[:body] = cap[-1][2][:body]
                 data[2], data[3] = i, j
                 data[8:12] = (0x3FFFFF00 + self.rng.randrange(200)).to_bytes(4, "big")
             h.forge(mac(i), mac(j), bytes(data))
         if t % 60000 < self.step_ms:  # a flood of junk from a stranger, once a minute
             h.flood(bytes((2, 0, 0, 0, 0, 0x99)), mac(self.rng.randrange(n)),
-                    self.rng.randbytes(48), 20)
+                    self.rng.randbytes(size), 20)
         if len(cap) >= 400:
             del cap[:200]
 

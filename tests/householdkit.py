@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import FIRMWARE_DIR
-from simulator.hw import air as airmod
+from simulator.family import CountingAir
 from simulator.hw import simstate
 from simulator.hw.flash import FlashFS
 from simulator.sandbox import Sandbox
@@ -56,7 +56,8 @@ class Family:
         self.hh = hh
         self.pods = pods
         self.epochs = list(epochs) if epochs else [1] * len(pods)
-        self.air = airmod.Air(delay_ms=delay_ms, loss_pct=loss_pct)
+        # (air.real: the frames household pods really delivered to each pod since its boot)
+        self.air = CountingAir(delay_ms=delay_ms, loss_pct=loss_pct)
         self.boards = []
         self.nodes = []
         self.t_ms = t0_ms
@@ -78,6 +79,7 @@ class Family:
         """The pod boots again: a new node, the next boot epoch (as from flash)."""
         b = self.boards[i]
         b.radio.power(True)
+        self.air.real[mac(i)] = 0
         simstate.current = b
         h = self.hh.settings.Household(household(self.pods)[i])
         self.epochs[i] += 1

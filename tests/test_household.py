@@ -78,11 +78,25 @@ def test_constant_time_compare_looks_at_every_byte():
 
 
 # -- frames and the receiver -----------------------------------------------------------------
+RX_EPOCH = 3  # the receiving pod's boot epoch in these tests
+
+
+class _ToRx:
+    """An encoder whose frames name the receiver's boot (RX_EPOCH) unless told otherwise."""
+
+    def __init__(self, enc):
+        self.enc = enc
+
+    def encode(self, *args, **kw):
+        kw.setdefault("to_epoch", RX_EPOCH)
+        return self.enc.encode(*args, **kw)
+
+
 def _pair(my_id=0, sender=1, role=1):
     """(encoder of `sender`, receiver of `my_id` that knows it)."""
     mac = HH.hmac256.Hmac(K.KEY)
-    enc = HH.frame.Encoder(mac, sender)
-    rx = HH.receiver.Receiver(mac, my_id)
+    enc = _ToRx(HH.frame.Encoder(mac, sender))
+    rx = HH.receiver.Receiver(mac, my_id, RX_EPOCH)
     rx.add_peer(sender, K.mac(sender), role)
     return enc, rx
 
@@ -91,13 +105,13 @@ def test_frame_round_trip():
     enc, rx = _pair()
     buf = bytes(enc.encode(HH.frame.T_ALARM, 0, 7, 3, reason=R_CRASH, subject=1, arg=513,
                            ref=99, name=b"kid1"))
-    assert len(buf) == HH.frame.FRAME_LEN == 48
+    assert len(buf) == HH.frame.FRAME_LEN == 52
     assert rx.accept(K.mac(1), buf, 0)
     f = rx.frame
-    assert (f.ftype, f.sender, f.dest, f.epoch, f.seq, f.reason, f.subject, f.arg, f.ref) == (
-        HH.frame.T_ALARM, 1, 0, 7, 3, R_CRASH, 1, 513, 99)
+    assert (f.ftype, f.sender, f.dest, f.epoch, f.seq, f.reason, f.subject, f.arg, f.ref,
+            f.to_epoch) == (HH.frame.T_ALARM, 1, 0, 7, 3, R_CRASH, 1, 513, 99, RX_EPOCH)
     assert bytes(f.name) == b"kid1".ljust(12, b"\0")  # zero-padded
-    assert rx.counts == [1, 0, 0, 0, 0, 0]
+    assert rx.counts == [1, 0, 0, 0, 0, 0, 0]
 
 
 def test_each_kind_of_bad_frame_is_dropped_and_counted():
@@ -121,7 +135,7 @@ def test_each_kind_of_bad_frame_is_dropped_and_counted():
     other = HH.frame.Encoder(HH.hmac256.Hmac(b"\x01" * 32), 1)       # the wrong key
     assert not rx.accept(K.mac(1), bytes(other.encode(T, 0, 5, 12)), 0)
     assert count("forged") == 1
-    for bad in (b"", good[:47], good + b"\0", b"\x02" + good[1:],
+    for bad in (b"", good[:51], good + b"\0", b"\x01" + good[1:],   # (version 1: 48 bytes)
                 bytes(enc.encode(T, 3, 5, 13))):                     # meant for pod 3
         assert not rx.accept(K.mac(1), bad, 0)
     assert not rx.accept(K.mac(1), None, 0)
@@ -140,7 +154,7 @@ def test_forged_frame_changes_no_state():
     assert rx.accept(K.mac(1), bytes(enc.encode(1, 0, 5, 11)), 0), "a forgery moved the epoch"
 
 
-@given(st.lists(st.tuples(st.integers(0, 47), st.integers(1, 255)), min_size=1, max_size=4),
+@given(st.lists(st.tuples(st.integers(0, 51), st.integers(1, 255)), min_size=1, max_size=4),
        st.integers(0, 2**30 - 1), st.integers(1, 2**30 - 1))
 def test_no_altered_frame_is_ever_accepted(flips, epoch, seq):
     """Invariant: a frame that differs from a genuine one in any byte is never accepted."""
@@ -380,7 +394,7 @@ def test_strangers_cannot_grow_the_peers_table_without_bound():
     fam = K.Family(HH, FAMILY)
     stn = fam.boards[0].radio
     for i in range(200):
-        fam.air.inject(bytes((0x66, 0, 0, 0, i // 256, i % 256)), K.mac(0), bytes(48))
+        fam.air.inject(bytes((0x66, 0, 0, 0, i // 256, i % 256)), K.mac(0), bytes(HH.frame.FRAME_LEN))
         fam.step()
     table = len(stn.peers_table)
     assert table <= HH.radio.TABLE_MAX + 1 and fam.nodes[0].radio.rx_closed
@@ -430,8 +444,10 @@ def test_alarm_is_resent_with_backoff_until_the_parent_application_has_it():
     fam.run(10000)
     resends = kid.radio.tx_ok - sent0
     assert kid.unacked() == 1, "a radio-level ack was taken for delivery"
-    # 10 s at 250, 500, 1000, then every 2000 ms: about 7 alarm copies plus heartbeats
-    assert 5 <= resends - 2 * 5 <= 12
+    # 10 s at 250, 500, 1000, then every 2000 ms: about 7 alarm copies, plus 5 heartbeats and
+    # 5 answers to the parent's heartbeats (which name no boot of the kid's: the parent has
+    # heard nothing from it)
+    assert 5 <= resends - 2 * 5 - 5 <= 12
     parent_station.deaf = False
     fam.run(2100)
     assert kid.unacked() == 0
@@ -515,7 +531,7 @@ def test_hostile_sender_is_never_acted_on_and_is_counted():
     bad.forge(b"\x66" * 6, K.mac(0), good)                  # from a stranger's MAC
     fam.step()
     for _ in range(100):                                     # a flood of junk
-        bad.flood(K.mac(1), K.mac(0), b"\xff" * 48, 4)
+        bad.flood(K.mac(1), K.mac(0), b"\xff" * HH.frame.FRAME_LEN, 4)
         fam.step()
     fam.run(10000)
     for k in range(3):
@@ -545,7 +561,7 @@ def test_status_counts_what_was_dropped_and_never_shows_the_key():
     fam = K.Family(HH, FAMILY)
     fam.run(3000)
     bad = airmod.Hostile(fam.air)
-    bad.forge(K.mac(1), K.mac(0), bytes(48))
+    bad.forge(K.mac(1), K.mac(0), bytes(HH.frame.FRAME_LEN))
     fam.power_off(2)
     fam.run(8000)
     st = HH.link.node_status(fam.nodes[0], fam.t_ms)
@@ -568,7 +584,7 @@ def test_out_of_range_numbers_from_the_app_still_relay():
 def test_flood_is_read_a_few_frames_per_tick():
     fam = K.Family(HH, FAMILY)
     stn = fam.boards[0].radio
-    airmod.Hostile(fam.air).flood(K.mac(1), K.mac(0), b"\0" * 48, 100)
+    airmod.Hostile(fam.air).flood(K.mac(1), K.mac(0), b"\0" * HH.frame.FRAME_LEN, 100)
     assert stn.rx_dropped == 100 - airmod.RX_SLOTS
     fam.step()
     assert fam.nodes[0].rx.rejected() == HH.node.RX_PER_TICK

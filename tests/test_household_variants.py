@@ -46,6 +46,44 @@ def replay_scenario(hh) -> list[str]:
             for k, n in enumerate(fam.nodes) if n.rx.counts[0] - before[k] > allowed]
 
 
+def reboot_replay_scenario(hh) -> list[str]:
+    """A night's frames are captured (an alarm, wake everyone, heartbeats); every pod restarts
+    while a jammer keeps the pods from hearing each other, and the captured frames are replayed
+    to every pod: none may be acted on, nor accepted. Then the air clears and the restarted
+    pods' own alarm still reaches the parent."""
+    fam = K.Family(hh, FAMILY)
+    fam.air.capturing = True
+    fam.nodes[1].raise_alarm(8, fam.t_ms)
+    fam.nodes[0].wake_everyone(fam.t_ms)
+    fam.run(5000)
+    fam.air.capturing = False
+    for k in range(len(fam.nodes)):
+        fam.actions(k)
+        fam.power_off(k)
+    fam.air.partition(*[[K.mac(k)] for k in range(len(fam.nodes))])
+    fam.run(1000)
+    for k in range(len(fam.nodes)):
+        fam.power_on(k)
+    fam.run(1000)
+    bad = airmod.Hostile(fam.air)
+    for i in range(len(fam.air.capture)):
+        bad.replay(i)
+        fam.step()
+    out = []
+    for k, n in enumerate(fam.nodes):
+        acts = fam.actions(k)
+        if acts:
+            out.append("pod %d acted on replayed frames: %r" % (k, acts))
+        if n.rx.counts[0]:
+            out.append("pod %d accepted %d replayed frames" % (k, n.rx.counts[0]))
+    fam.air.heal()
+    fam.nodes[1].raise_alarm(8, fam.t_ms)
+    fam.run(3000)
+    if [a for a, _, _ in fam.actions(0)] != [hh.policy.A_ANNOUNCE]:
+        out.append("after the restarts the child's alarm was not announced on the parent")
+    return out
+
+
 def silence_scenario(hh) -> list[str]:
     """Every input to the policy: none may give an action that is not an addition."""
     P = hh.policy
@@ -79,6 +117,8 @@ def blocking_scenario(hh) -> list[str]:
 VARIANTS = {
     "accepts_replays": (replay_scenario, [
         ("receiver.py", "if f.epoch == e and f.seq <= self.seq[i]:", "if False:")]),
+    "accepts_replays_after_reboot": (reboot_replay_scenario, [
+        ("receiver.py", "if f.to_epoch != self.my_epoch:", "if False:")]),
     "remote_silences": (silence_scenario, [
         ("policy.py", "A_NONE = const(0)\n", "A_NONE = const(0)\nA_SILENCE = const(9)\n"),
         ("policy.py", "    if ftype == frame.T_WAKE_ALL:",

@@ -16,7 +16,7 @@ except ImportError:
     import simstate
 
 MAX_DATA_LEN = 250
-RX_SLOTS = 8  # about what ESP-NOW's default 516-byte receive buffer holds of 48-byte frames
+RX_SLOTS = 8  # about what ESP-NOW's default 516-byte receive buffer holds of 52-byte frames
 
 
 class Station:

@@ -65,20 +65,23 @@ def test_hmac_rfc4231():
         assert binascii.hexlify(tag[:n]).decode() == want, want
 
 
+RX_EPOCH = 3  # the receiving pod's boot epoch, which the frames below name
+
+
 def _pair():
     mac = hmac256.Hmac(KEY)
     enc = frame.Encoder(mac, 1)
-    rx = receiver.Receiver(mac, 0)
+    rx = receiver.Receiver(mac, 0, RX_EPOCH)
     rx.add_peer(1, _mac(1), policy.ROLE_CHILD)
     return enc, rx
 
 
 def test_rejected_before_the_tag_allocates_nothing():
     enc, rx = _pair()
-    good = bytes(enc.encode(frame.T_ALARM, 0, 5, 100, 8, 1, 0, 1, b"kid1"))
+    good = bytes(enc.encode(frame.T_ALARM, 0, 5, 100, 8, 1, 0, 1, b"kid1", RX_EPOCH))
     assert rx.accept(_mac(1), good, 0)
-    old = bytes(enc.encode(frame.T_ALARM, 0, 4, 200, 8, 1, 0, 1, b"kid1"))
-    junk = bytearray(48)
+    old = bytes(enc.encode(frame.T_ALARM, 0, 4, 200, 8, 1, 0, 1, b"kid1", RX_EPOCH))
+    junk = bytearray(frame.FRAME_LEN)
     other = _mac(9)
     mac1 = _mac(1)
 
@@ -96,15 +99,15 @@ def test_rejected_before_the_tag_allocates_nothing():
 
 def test_tag_checks_cost_a_fixed_amount_and_keep_nothing():
     enc, rx = _pair()
-    bufs = [bytearray(48) for _ in range(2)]
+    bufs = [bytearray(frame.FRAME_LEN) for _ in range(2)]
     mac1 = _mac(1)
     seq = [0]
 
     def accept(i):
         seq[0] += 1
         b = bufs[i & 1]
-        src = enc.encode(frame.T_HEARTBEAT, 0, 5, seq[0])
-        for k in range(48):
+        src = enc.encode(frame.T_HEARTBEAT, 0, 5, seq[0], 0, 0, 0, 0, b"", RX_EPOCH)
+        for k in range(frame.FRAME_LEN):
             b[k] = src[k]
         assert rx.accept(mac1, b, i)
 
@@ -117,7 +120,7 @@ def test_tag_checks_cost_a_fixed_amount_and_keep_nothing():
         accept(i)
     gc.collect()
     assert gc.mem_free() >= free - 64, (free, gc.mem_free())
-    forged = bytearray(enc.encode(frame.T_HEARTBEAT, 0, 6, 1))
+    forged = bytearray(enc.encode(frame.T_HEARTBEAT, 0, 6, 1, 0, 0, 0, 0, b"", RX_EPOCH))
     forged[40] ^= 1
 
     def forge(i):

@@ -12,8 +12,14 @@
 #  14      2    arg, big-endian (T_BEDTIME: wind-down minutes; otherwise 0)
 #  16      4    ref, big-endian, below 2**30 (T_ALARM: alarm number; T_ACK: the alarm number
 #               acknowledged; otherwise 0)
-#  20     12    name of the subject, UTF-8, zero-padded
-#  32     16    tag: HMAC-SHA256 of bytes 0..31 with the household key, first 16 bytes
+#  20      4    to epoch: the boot epoch of the receiver, as the sender last heard it from that
+#               pod (0 while it has heard nothing from it in this boot)
+#  24     12    name of the subject, UTF-8, zero-padded
+#  36     16    tag: HMAC-SHA256 of bytes 0..35 with the household key, first 16 bytes
+#
+# The to epoch is what makes a frame recorded before a pod restarted useless afterwards: the
+# receiver acts only on frames that name its own current boot (see receiver.py), and no frame
+# naming it can exist before the pod has booted and been heard.
 #
 # Numbers stay below 2**30 so that reading them never makes a big integer (the ESP32's small
 # integers are 31-bit): a frame with a top bit set is malformed, not a heap allocation.
@@ -21,7 +27,7 @@ from micropython import const
 
 from pod.household import hmac256
 
-VERSION = const(1)
+VERSION = const(2)
 T_HEARTBEAT = const(1)
 T_ALARM = const(2)
 T_ACK = const(3)
@@ -30,10 +36,10 @@ T_WAKE_ALL = const(5)
 ALL = const(255)
 MAX_ID = const(15)
 NAME_LEN = const(12)
-BODY_LEN = const(32)
+BODY_LEN = const(36)
 _TAG_LEN = const(16)
-FRAME_LEN = const(48)
-LIMIT = const(0x3FFFFFFF)   # largest epoch, seq or ref
+FRAME_LEN = const(52)
+LIMIT = const(0x3FFFFFFF)   # largest epoch, seq, ref or to epoch
 MAX_REASON = const(63)
 
 
@@ -61,10 +67,12 @@ class Encoder:
         self._mac = mac
         self.my_id = my_id
 
-    def encode(self, ftype, dest, epoch, seq, reason=0, subject=0, arg=0, ref=0, name=b""):
+    def encode(self, ftype, dest, epoch, seq, reason=0, subject=0, arg=0, ref=0, name=b"",
+               to_epoch=0):
         """Fill the buffer and return it. name: bytes of at most NAME_LEN (longer is cut)."""
-        if epoch < 0 or epoch > LIMIT or seq < 0 or seq > LIMIT or ref < 0 or ref > LIMIT:
-            raise ValueError("epoch, seq and ref must be 0..2**30-1")
+        if (epoch < 0 or epoch > LIMIT or seq < 0 or seq > LIMIT or ref < 0 or ref > LIMIT
+                or to_epoch < 0 or to_epoch > LIMIT):
+            raise ValueError("epoch, seq, ref and to_epoch must be 0..2**30-1")
         b = self.buf
         b[0] = VERSION
         b[1] = ftype
@@ -77,9 +85,10 @@ class Encoder:
         b[14] = (arg >> 8) & 0xFF
         b[15] = arg & 0xFF
         put32(b, 16, ref)
+        put32(b, 20, to_epoch)
         n = len(name)
         for i in range(NAME_LEN):
-            b[20 + i] = name[i] if i < n else 0
+            b[24 + i] = name[i] if i < n else 0
         tag = self._mac.digest(self._body)
         for i in range(_TAG_LEN):
             b[BODY_LEN + i] = tag[i]
@@ -99,6 +108,7 @@ class Frame:
         self.subject = 0
         self.arg = 0
         self.ref = 0
+        self.to_epoch = 0
         self.name = bytearray(NAME_LEN)
 
 
@@ -119,7 +129,8 @@ def parse(msg, f):
     epoch = get30(msg, 4)
     seq = get30(msg, 8)
     ref = get30(msg, 16)
-    if epoch < 0 or seq < 0 or ref < 0:
+    to_epoch = get30(msg, 20)
+    if epoch < 0 or seq < 0 or ref < 0 or to_epoch < 0:
         return False
     f.ftype = t
     f.sender = sender
@@ -130,9 +141,10 @@ def parse(msg, f):
     f.subject = msg[13]
     f.arg = (msg[14] << 8) | msg[15]
     f.ref = ref
+    f.to_epoch = to_epoch
     nm = f.name
     for i in range(NAME_LEN):
-        nm[i] = msg[20 + i]
+        nm[i] = msg[24 + i]
     return True
 
 

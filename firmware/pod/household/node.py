@@ -5,7 +5,10 @@
 #
 # Bounds (with the defaults below): a frame is resent first after _RESEND_MIN_MS, the gap doubles
 # up to _RESEND_MAX_MS, and it is resent until acknowledged (a relayed alarm never falls into a
-# black hole); one tick reads at most RX_PER_TICK frames and checks at most TAGS_PER_TICK tags
+# black hole); a frame is acted on only once it names the receiver's current boot (receiver.py),
+# so after either pod restarts the link needs one round trip (a hello and its answer) before a
+# message is acted on, and a message waiting for that goes again as soon as the peer's new
+# boot is heard; one tick reads at most RX_PER_TICK frames and checks at most TAGS_PER_TICK tags
 # (a flood cannot starve the loop or churn the heap: the rest wait in, or overflow, ESP-NOW's
 # own receive buffer).
 from micropython import const
@@ -52,7 +55,7 @@ class Node:
         self.seq = 0
         self.radio = rad
         self.enc = frame.Encoder(mac, hh.id)
-        self.rx = receiver.Receiver(mac, hh.id)
+        self.rx = receiver.Receiver(mac, hh.id, epoch)
         for p in hh.peers:
             self.rx.add_peer(p.id, p.mac, p.role)
         n = receiver.MAX_PEERS * _NR
@@ -91,7 +94,7 @@ class Node:
         self.seq += 1
         rx = self.rx
         buf = self.enc.encode(ftype, rx.ids[slot], self.epoch, self.seq, reason, subject, arg,
-                              ref, name)
+                              ref, name, rx.peer_epoch(slot))
         return self.radio.send(rx.macs[slot], buf, now_ms)
 
     def _queue(self, ftype, reason, arg, to_parents, now_ms):
@@ -124,6 +127,13 @@ class Node:
     def bedtime(self, wind_down_min, now_ms):
         """Start the children's wind-downs together."""
         self._queue(frame.T_BEDTIME, 0, wind_down_min, False, now_ms)
+
+    def _again(self, slot, now_ms):
+        for k in range(_NR):
+            j = k * receiver.MAX_PEERS + slot
+            if self.pending[j]:
+                self.p_next[j] = now_ms
+                self.p_gap[j] = _RESEND_MIN_MS
 
     def _resend(self, now_ms):
         rx = self.rx
@@ -208,8 +218,15 @@ class Node:
             r = rad.poll(now_ms)
             if r is None:
                 break
-            if rx.accept(r[0], r[1], now_ms):
+            ok = rx.accept(r[0], r[1], now_ms)
+            if rx.news >= 0:  # a peer's new boot: what it has not acknowledged goes again now,
+                self._again(rx.news, now_ms)  # naming that boot (earlier copies named none)
+                rx.news = -1
+            if ok:
                 self._on_frame(now_ms)
+            elif rx.ask >= 0:  # authentic, but it does not know this boot yet: tell it
+                self._send(rx.ask, frame.T_HEARTBEAT, 0, rx.my_id, 0, 0, b"", now_ms)
+                rx.ask = -1
         self._resend(now_ms)
 
     # -- supervision ------------------------------------------------------------------------

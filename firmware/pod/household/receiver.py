@@ -8,10 +8,17 @@
 # The tag is checked last but before anything is remembered: a forged frame changes no state.
 # Per-peer state lives in slots made in the constructor (at most MAX_PEERS peers).
 #
-# Limit, stated: per-peer state is RAM. After this pod restarts, the first frame of each
-# sender's current epoch is taken as fresh, so a frame captured earlier in that epoch could be
-# acted on once. By rule 1 (the network can only add) the worst it can do is an extra wake or
-# announcement.
+# An authentic frame is acted on only if it names this pod's own boot (its to epoch, see
+# frame.py). Per-peer state is RAM, so after this pod restarts it cannot tell a frame recorded
+# in its last boot from a fresh one by the sender's epoch and sequence number alone; the to
+# epoch can: a recorded frame names the earlier boot. An authentic frame that does not name
+# this boot is remembered (its sender's epoch and sequence number, so it cannot come twice) but
+# not acted on, and counted:
+#   hello     - its sender has not heard this pod yet in this boot (to epoch 0);
+#   stale     - it names another boot of this pod (a recording, or a sender that has not heard
+#               this pod since it restarted).
+# Either way self.ask names the sender's slot: this pod's next frame to it (the node sends one
+# at once) tells it this boot's epoch, so a restarted link is whole again in one round trip.
 from micropython import const
 
 from pod.household import frame
@@ -26,13 +33,15 @@ C_UNKNOWN = const(2)
 C_STALE = const(3)
 C_REPLAYED = const(4)
 C_FORGED = const(5)
+C_HELLO = const(6)
 # (their names, for status: pod.link.household.COUNT_NAMES)
 
 
 class Receiver:
-    def __init__(self, mac, my_id):
+    def __init__(self, mac, my_id, my_epoch):
         self._mac = mac
         self.my_id = my_id
+        self.my_epoch = my_epoch  # this pod's boot epoch: the one frames must name
         self.ids = bytearray(MAX_PEERS)
         self.roles = bytearray(MAX_PEERS)
         self.macs = [b""] * MAX_PEERS
@@ -42,10 +51,12 @@ class Receiver:
         for i in range(MAX_PEERS):
             self.ids[i] = _NO_ID
         self.n = 0
-        self.counts = [0] * 6  # by C_*
+        self.counts = [0] * 7  # by C_*
         self.tag_checks = 0  # frames that reached the tag check (each costs an HMAC)
         self.frame = frame.Frame()
         self.slot = -1  # the slot of the last accepted frame's sender
+        self.ask = -1   # the slot of a sender to tell this boot's epoch (see above), or -1
+        self.news = -1  # the slot of a sender whose new boot epoch was just learned, or -1
         self._scratch = bytearray(frame.BODY_LEN)
         self._body = memoryview(self._scratch)
 
@@ -73,8 +84,9 @@ class Receiver:
         return False
 
     def accept(self, mac, msg, now_ms):
-        """True if (mac, msg) is a fresh, authentic frame for this pod: its fields are then in
-        self.frame and its sender's slot in self.slot. Otherwise counted and False."""
+        """True if (mac, msg) is a fresh, authentic frame for this boot of this pod: its fields
+        are then in self.frame and its sender's slot in self.slot. Otherwise counted and False
+        (and self.ask set, for an authentic frame that names no boot or another one)."""
         f = self.frame
         if not frame.parse(msg, f):
             return self._drop(C_MALFORMED)
@@ -91,13 +103,25 @@ class Receiver:
         self.tag_checks += 1
         if not frame.tag_ok(self._mac, msg, self._body, self._scratch):
             return self._drop(C_FORGED)
+        if f.epoch != e:
+            self.news = i
         self.epoch[i] = f.epoch
         self.seq[i] = f.seq
+        if f.to_epoch != self.my_epoch:
+            self.ask = i
+            return self._drop(C_STALE if f.to_epoch else C_HELLO)
         self.heard_ms[i] = now_ms
         self.slot = i
         self.counts[_C_ACCEPTED] += 1
         return True
 
+    def peer_epoch(self, i):
+        """The boot epoch of the peer in slot i, as last heard (0 if never): what frames to it
+        name as their to epoch."""
+        e = self.epoch[i]
+        return e if e > 0 else 0
+
     def rejected(self):
+        """Frames dropped (a hello is not: it is authentic, only early)."""
         c = self.counts
         return c[C_MALFORMED] + c[C_UNKNOWN] + c[C_STALE] + c[C_REPLAYED] + c[C_FORGED]

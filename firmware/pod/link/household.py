@@ -48,7 +48,7 @@ def _live():
 
 # the names of pod.household.radio's states and of pod.household.receiver's counts (C_*)
 STATE_NAMES = ("off", "up", "fault")
-COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged")
+COUNT_NAMES = ("accepted", "malformed", "unknown", "stale", "replayed", "forged", "hello")
 
 
 def node_status(n, now_ms):
