@@ -10,7 +10,8 @@ holds the key, which podctl never prints):
 MAC (its `hello`), adds it to the file (made with a fresh random key if missing), and writes the
 pod's household settings: its role, id, name, the channel, the key and every other pod of the
 file as its peers. A pod paired before a later one joined does not know it yet: the command says
-which pods to pair again. `--leave` takes the pod out (and out of the file); `--show` prints the
+which pods to pair again. The first pod is only added to the file (a household needs a peer):
+it is paired on the pod once a second pod is in the file. `--leave` takes the pod out (and out of the file); `--show` prints the
 pod's household status. The settings are checked first with the firmware's own rules, so every
 error names its path ("household.peers[1].mac: ..."). The pod uses them from its next boot.
 """
@@ -149,6 +150,17 @@ def cmd_pair(a: argparse.Namespace) -> int:
         else:
             me.update(role=a.role, mac=pod_mac)
         s = settings_for(fam, a.name)
+        if not s["peers"]:  # the first pod: a household needs another pod to name as its peer
+            me.pop("peers_known", None)
+            save_family(path, fam)
+            if a.json:
+                print(json.dumps({"ok": True, "household": None, "stored": False,
+                                  "pair_again": [a.name]}))
+            else:
+                print("pair: %s (%s, %s) added to %s; nothing stored on the pod yet: a household "
+                      "needs a second pod. Pair the next pod, then this one again" % (
+                          a.name, a.role, pod_mac, path))
+            return 0
         errs = check(s)
         if errs:
             raise ValidationFailed("the household settings", errs)
@@ -158,8 +170,8 @@ def cmd_pair(a: argparse.Namespace) -> int:
     stale = [p["name"] for p in pods if p["name"] != a.name
              and sorted(q["name"] for q in pods if q["name"] != p["name"]) != p.get("peers_known")]
     if a.json:
-        print(json.dumps({"ok": True, "household": r.get("household"), "applies": "next_boot",
-                          "pair_again": stale}))
+        print(json.dumps({"ok": True, "household": r.get("household"), "stored": True,
+                          "applies": "next_boot", "pair_again": stale}))
     else:
         print("pair: %s (%s, %s) stored on the pod, used from its next boot; peers: %s" % (
             a.name, a.role, pod_mac, ", ".join(me["peers_known"]) or "none yet"))

@@ -174,8 +174,16 @@ def cmd_serve(a: argparse.Namespace) -> int:
         faults = [parse_fault(f, a.start) for f in a.fault]
     except ValueError as e:
         raise UsageError(str(e)) from None
+    pod_id = None
+    if a.pod_id is not None:
+        try:
+            pod_id = bytes.fromhex(a.pod_id)
+        except ValueError:
+            pod_id = b""
+        if len(pod_id) != 6:
+            raise UsageError("--pod-id %s: give 12 hex digits, e.g. 240ac45eb002" % a.pod_id)
     return serve(speed=a.speed, link=a.link, program=_load_program(a.program), start=a.start,
-                 seed=a.seed, workdir=a.workdir, echo=a.echo, faults=faults)
+                 seed=a.seed, workdir=a.workdir, echo=a.echo, faults=faults, pod_id=pod_id)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--workdir", metavar="DIR", help="keep the pod's flash in this folder "
                    "(default: a temporary one)")
     v.add_argument("--echo", action="store_true", help="also print the pod's output to stderr")
+    v.add_argument("--pod-id", metavar="HEX", help="the pod's unique id, 12 hex digits (its "
+                   "base MAC; default 240ac45eb001): several served pods to pair in a household")
     v.add_argument("--fault", action="append", default=[], metavar="KIND[:ARG]@[+]HH:MM[:SS]",
                    help="inject a fault at a clock time or since the start (repeatable)")
     v.set_defaults(fn=cmd_serve)

@@ -92,7 +92,8 @@ class PtyLink:
 
 def serve(speed: float = 1.0, link: str | None = None, program: dict | None = None,
           start: str = "22:30", seed: int = 1, workdir: str | None = None,
-          echo: bool = False, out: TextIO = sys.stdout, faults: list | None = None) -> int:
+          echo: bool = False, out: TextIO = sys.stdout, faults: list | None = None,
+          pod_id: bytes | None = None) -> int:
     if speed <= 0:
         raise SystemExit("pod-sim serve: --speed must be above 0")
     stop = []
@@ -108,6 +109,8 @@ def serve(speed: float = 1.0, link: str | None = None, program: dict | None = No
         if wd is not None:
             wd.mkdir(parents=True, exist_ok=True)
         pod = SimPod(workdir=wd, seed=seed, start_clock=start)
+        if pod_id is not None:
+            pod.board.uid = pod_id
         if program is not None:
             pod.fs.path("program.json").write_text(json.dumps(program))
         for f in faults or ():  # simulator.night.FaultSpec: ms since the start

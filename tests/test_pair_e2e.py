@@ -100,3 +100,41 @@ def test_a_pod_can_leave(served, tmp_path, capsys):
     assert [p["name"] for p in json.loads(fam.read_text())["pods"]] == ["kid1"]
     assert podctl(server.port, "pair", "--show") == 0
     assert "this pod is in no household" in capsys.readouterr().out
+
+
+def test_a_household_is_paired_from_nothing_as_the_readme_says(tmp_path, capsys):
+    """Three served pods, each with its own id, paired by the README's steps, starting with no
+    family file: the first pod is only noted, and every pod ends knowing the other two."""
+    ids = {"parent": "240ac45eb010", "kid1": "240ac45eb011", "kid2": "240ac45eb012"}
+    fam = tmp_path / "family.json"
+    servers = {}
+    try:
+        for name, pid in ids.items():
+            wd = tmp_path / name
+            servers[name] = (Server("--workdir", str(wd), "--pod-id", pid), wd)
+        steps = [("parent", "parent"), ("kid1", "child"), ("kid2", "child"),
+                 ("parent", "parent"), ("kid1", "child")]
+        outs = []
+        for name, role in steps:
+            assert podctl(servers[name][0].port, "pair", str(fam), "--name", name,
+                          "--role", role) == 0, name
+            outs.append(capsys.readouterr().out)
+            if len(outs) == 1:  # the first pod: noted in the file, nothing on the pod
+                assert not (servers["parent"][1] / "household.json").exists()
+                assert json.loads(fam.read_text())["pods"][0]["name"] == "parent"
+        assert "nothing stored on the pod yet" in outs[0] and "then this one again" in outs[0]
+        assert "pair these pods again so they know every pod: parent" in outs[1]
+        assert "pair these pods again so they know every pod: parent, kid1" in outs[2]
+        assert "pair these pods again" not in outs[4]
+        for name, (_, wd) in servers.items():
+            stored = json.loads((wd / "household.json").read_text())
+            assert stored["name"] == name
+            assert sorted(p["name"] for p in stored["peers"]) == sorted(set(ids) - {name})
+            assert {p["mac"] for p in stored["peers"]} == {
+                ":".join(ids[n][i:i + 2] for i in range(0, 12, 2)) for n in ids if n != name}
+        assert podctl(servers["kid2"][0].port, "pair", str(fam), "--name", "kid3",
+                      "--role", "child") == 2
+        assert "is kid2 in" in capsys.readouterr().err  # one pod, one name
+    finally:
+        for s, _ in servers.values():
+            s.stop()

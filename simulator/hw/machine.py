@@ -308,7 +308,7 @@ def soft_reset():
 
 
 def unique_id():
-    return b"\x24\x0a\xc4\x5e\xb0\x01"
+    return bytes(_b().uid)
 
 
 def freq(f=None):

@@ -13,6 +13,7 @@ EPOCH_2000_DAYS = 10957  # days from 1970-01-01 to 2000-01-01 (MicroPython's epo
 # The ESP32 port keeps the bytes that arrive on the REPL UART in a 260-byte ring buffer
 # (stdin_ringbuf in ports/esp32/mphalport.c), which holds 259; what does not fit is lost.
 RX_MAX = 259
+UID = b"\x24\x0a\xc4\x5e\xb0\x01"  # a pod's unique id unless told otherwise
 
 
 class Reset(BaseException):
@@ -99,6 +100,7 @@ class Board:
         self.i2s_cfg = None       # the I2S speaker's configuration, once the firmware made one
         self.i2s_log = []         # (t_ms, freq_hz, amplitude) each time what it plays changes
         self.radio = None         # its air.Station once placed in a simulated Air (household)
+        self.uid = UID            # machine.unique_id(): the ESP32's base MAC (pod-sim serve --pod-id)
         self.hung = False         # stuck in hang(): only a reset or power loss ends it
         self.timers = []          # running machine.Timer objects, stopped by a reset
         self.rx = bytearray()     # serial bytes from the host, not yet read by the firmware
