@@ -347,7 +347,7 @@ class Family:
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, end_ms: int | None = None) -> FamilyResult:
-        end = end_ms or self.end_ms
+        end = self.end_ms if end_ms is None else end_ms
         t = 0
         while t < end:
             t = min(t + self.step_ms, end)
@@ -423,7 +423,16 @@ def result_json(fr: FamilyResult) -> dict:
         pods[name] = {"role": fr.roles[name], "wakes": n["wakes"], "resets": n["resets"],
                       "states": n["states"], "final_state": n["final_state"]}
     return {"pods": pods, "relays": fr.relays, "radio": fr.radio, "asks": fr.asks,
-            "presses": fr.presses}
+            "presses": fr.presses, "hostile": hostile_report(fr)}
+
+
+def hostile_report(fr: FamilyResult) -> dict:
+    """What the hostile sender sent, and how many frames the pods accepted beyond those household
+    pods really delivered to them since their last boot (0: no hostile frame was taken for a
+    household one, so none was acted on)."""
+    extra = sum(max(0, fr.status.get(n, {}).get("accepted", 0) - fr.real.get(n, 0))
+                for n in fr.pods)
+    return {"sent": fr.hostile_sent, "accepted": extra}
 
 
 def format_family(fr: FamilyResult) -> str:
@@ -460,6 +469,10 @@ def format_family(fr: FamilyResult) -> str:
     rd = fr.radio
     out.append("Radio: %d frames sent, %d delivered, %d lost; %d rejected by the pods"
                % (rd["sent"], rd["delivered"], rd["lost"], rd["rejected"]))
+    if fr.hostile_sent:
+        h = hostile_report(fr)
+        out.append("Hostile sender: %d frames sent (replays, forgeries, floods); taken for a "
+                   "household frame by a pod: %d" % (h["sent"], h["accepted"]))
     return "\n".join(out)
 
 

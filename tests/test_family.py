@@ -104,6 +104,8 @@ def test_hostile_frames_are_never_acted_on_and_are_counted(tmp_path):
     assert fam.hostile.sent > 100
     assert fr.radio["rejected"] >= fam.hostile.sent // 2
     assert fr.acted == {"parent": [], "kid1": [], "kid2": []}
+    assert family.result_json(fr)["hostile"] == {"sent": fam.hostile.sent, "accepted": 0}
+    assert "Hostile sender: %d frames sent" % fam.hostile.sent in family.format_family(fr)
     _same(_wakes(fr), _wakes(alone))
 
 

@@ -101,3 +101,4 @@ def test_pod_sim_family_hostile_replays_across_a_restart_act_on_nothing(tmp_path
     assert fr.acted["kid1"] == [] and fr.acted["kid2"] == []
     for name, s in fr.status.items():
         assert s["accepted"] <= fr.real[name], name
+    assert family.hostile_report(fr)["accepted"] == 0
