@@ -1,5 +1,5 @@
 """A stateful property test over a household of three pods (a parent and two children) on the
-simulated air, at the household layer (the app does not load it yet, see README "Household").
+simulated air, at the household layer (whole pods: tests/test_family_property.py).
 
 Random operations: children raise alarms, the parent wakes everyone or calls bedtime; the air
 loses frames, is partitioned and healed, jammed; pods are powered off and boot again (a new
