@@ -104,8 +104,10 @@ soak: venv
 	@mkdir -p build; rm -rf build/soak; n=$$(nproc); start=$$($(BIN)/python -c 'import time; print(time.time())'); \
 	HYPOTHESIS_PROFILE=deep POD_SOAK_DIR=build/soak POD_SOAK_SHARDS=$$n \
 		$(BIN)/python -m pytest -q -p no:cacheprovider -n $$n -k test_soak_shard tests/test_property_failsafe.py; rc=$$?; \
+	$(BIN)/python -m simulator.soakreport build/soak --since $$start || rc=1; \
+	echo "make soak: the household's deep property suites (not in the report above)"; \
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_household_property.py tests/test_family_property.py || rc=1; \
-	$(BIN)/python -m simulator.soakreport build/soak --since $$start || rc=1; exit $$rc
+	exit $$rc
 
 clean:
 	rm -rf $(VENV) build night.png .pytest_cache .ruff_cache .hypothesis *.egg-info

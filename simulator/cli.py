@@ -20,8 +20,8 @@ from simulator.night import (
     describe_when,
     night_end_ms,
     parse_clock,
+    parse_duration,
     parse_fault,
-    parse_offset,
     parse_sleeper,
     parse_when,
     result_json,
@@ -75,7 +75,7 @@ def _check_plot_path(path: str) -> None:
 def cmd_night(a: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(f, a.start) for f in a.fault]
-        duration = parse_offset(a.duration) if a.duration else None
+        duration = parse_duration(a.duration)
         parse_sleeper(a.sleeper, a.start)
     except ValueError as e:
         raise UsageError(str(e)) from None

@@ -160,8 +160,9 @@ def parse_radio(text: str, start_clock: str = "22:30") -> RadioSpec:
     elif arg:
         raise ValueError("--radio %r: %s takes no argument" % (text, kind))
     a, sep, b = span.partition("-")
-    if not sep:
-        raise ValueError("--radio %r: expected FROM-TO, e.g. +01:00-+09:00" % text)
+    if not sep or not a:
+        raise ValueError("--radio %r: expected FROM-TO, each a clock time HH:MM or a time since "
+                         "the start +HH:MM, e.g. +01:00-+09:00" % text)
     try:
         t0, t1 = parse_when(a, start_clock), parse_when(b, start_clock)
     except ValueError as e:

@@ -42,11 +42,11 @@ def add_parser(sub, clock_arg) -> None:
 def cmd_family(a: argparse.Namespace) -> int:
     from simulator import family
     from simulator.cli import _check_plot_path, _load_program
-    from simulator.night import parse_fault, parse_offset
+    from simulator.night import parse_duration, parse_fault
     try:
         pods = family.parse_pods(a.pods)
         radio = [family.parse_radio(r, a.start) for r in a.radio]
-        duration = parse_offset(a.duration) if a.duration else None
+        duration = parse_duration(a.duration)
     except ValueError as e:
         raise UsageError(str(e)) from None
     byname = {p.name: p for p in pods}

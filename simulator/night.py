@@ -55,6 +55,16 @@ def parse_offset(text: str) -> int:
     return ((h * 60 + m) * 60 + s) * 1000
 
 
+def parse_duration(text: str | None) -> int | None:
+    """--duration's HH:MM[:SS] in ms, or None when not given; errors name the option."""
+    if text is None:
+        return None
+    try:
+        return parse_offset(text)
+    except ValueError as e:
+        raise ValueError("--duration %s" % e) from None
+
+
 def parse_clock(text: str) -> int:
     """A clock time HH:MM[:SS] (00:00 to 23:59:59), in ms since midnight."""
     ms = parse_offset(text) if text[:1].isdigit() else -1

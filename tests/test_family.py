@@ -122,6 +122,7 @@ def test_pod_sim_family_json_contract(capsys):
     [r] = out["relays"]
     assert set(r) == {"from", "to", "reason", "sent_ms", "shown_ms"} and r["shown_ms"] is not None
     assert set(out["radio"]) == {"sent", "delivered", "lost", "rejected"}
+    assert out["hostile"] == {"sent": 0, "accepted": 0}
     assert family.KEY_HEX not in json.dumps(out)
 
 
@@ -133,6 +134,8 @@ def test_pod_sim_family_json_contract(capsys):
     (["--radio", "loss:300@+01:00-+02:00"], "percentage"),
     (["--radio", "down@+02:00-+01:00"], "after FROM"),
     (["--radio", "jam@+01:00-+02:00"], "unknown kind"),
+    (["--radio", "down@-01:00-+02:00"], "each a clock time HH:MM or a time since the start"),
+    (["--duration", "xx"], "--duration time 'xx' is not HH:MM"),
 ])
 def test_pod_sim_family_refuses_bad_arguments(args, msg, capsys):
     assert podsim(["family"] + args) != 0
@@ -146,3 +149,10 @@ def test_plot_draws_one_lane_per_pod(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "== mum (parent) ==" in out and "kid -> mum (watchdog): shown after" in out
     assert png.stat().st_size > 5000
+
+
+def test_a_duration_of_nothing_simulates_nothing(capsys):
+    assert podsim(["family", "--duration", "00:00", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["radio"]["sent"] == 0
+    assert all(p["states"] == [] and p["wakes"] == [] for p in out["pods"].values())
