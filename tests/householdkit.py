@@ -4,6 +4,7 @@ simulated Air, each with its own fake board."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import types
 from pathlib import Path
@@ -17,6 +18,7 @@ from simulator.sandbox import Sandbox
 
 KEY_HEX = "00112233445566778899aabbccddeeff" * 2
 KEY = bytes.fromhex(KEY_HEX)
+BOOT_IDS = itertools.count(7001)  # each node made gets its own boot id (firmware: random)
 MODULES = ("hmac256", "frame", "receiver", "policy", "settings", "radio", "node")
 
 
@@ -70,7 +72,7 @@ class Family:
             rad = hh.radio.Radio(h.channel, [p.mac for p in h.peers])
             ep = self.epochs[i]
             self.boards.append(b)
-            self.nodes.append(hh.node.Node(h, ep, rad, t0_ms))
+            self.nodes.append(hh.node.Node(h, ep, next(BOOT_IDS), rad, t0_ms))
 
     def power_off(self, i):
         self.boards[i].radio.power(False)
@@ -84,7 +86,8 @@ class Family:
         h = self.hh.settings.Household(household(self.pods)[i])
         self.epochs[i] += 1
         rad = self.hh.radio.Radio(h.channel, [p.mac for p in h.peers])
-        self.nodes[i] = self.hh.node.Node(h, self.epochs[i], rad, self.t_ms & 0x3FFFFFFF)
+        self.nodes[i] = self.hh.node.Node(h, self.epochs[i], next(BOOT_IDS), rad,
+                                          self.t_ms & 0x3FFFFFFF)
 
     def step(self, ms=10):
         self.t_ms += ms

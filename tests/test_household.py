@@ -78,25 +78,26 @@ def test_constant_time_compare_looks_at_every_byte():
 
 
 # -- frames and the receiver -----------------------------------------------------------------
-RX_EPOCH = 3  # the receiving pod's boot epoch in these tests
+RX_BOOT = 3  # the receiving pod's boot id in these tests
+TX_BOOT = 11  # the sending pod's
 
 
 class _ToRx:
-    """An encoder whose frames name the receiver's boot (RX_EPOCH) unless told otherwise."""
+    """An encoder whose frames name the receiver's boot (RX_BOOT) unless told otherwise."""
 
     def __init__(self, enc):
         self.enc = enc
 
     def encode(self, *args, **kw):
-        kw.setdefault("to_epoch", RX_EPOCH)
+        kw.setdefault("to_boot", RX_BOOT)
         return self.enc.encode(*args, **kw)
 
 
 def _pair(my_id=0, sender=1, role=1):
     """(encoder of `sender`, receiver of `my_id` that knows it)."""
     mac = HH.hmac256.Hmac(K.KEY)
-    enc = _ToRx(HH.frame.Encoder(mac, sender))
-    rx = HH.receiver.Receiver(mac, my_id, RX_EPOCH)
+    enc = _ToRx(HH.frame.Encoder(mac, sender, TX_BOOT))
+    rx = HH.receiver.Receiver(mac, my_id, RX_BOOT)
     rx.add_peer(sender, K.mac(sender), role)
     return enc, rx
 
@@ -105,11 +106,12 @@ def test_frame_round_trip():
     enc, rx = _pair()
     buf = bytes(enc.encode(HH.frame.T_ALARM, 0, 7, 3, reason=R_CRASH, subject=1, arg=513,
                            ref=99, name=b"kid1"))
-    assert len(buf) == HH.frame.FRAME_LEN == 52
+    assert len(buf) == HH.frame.FRAME_LEN == 56
     assert rx.accept(K.mac(1), buf, 0)
     f = rx.frame
     assert (f.ftype, f.sender, f.dest, f.epoch, f.seq, f.reason, f.subject, f.arg, f.ref,
-            f.to_epoch) == (HH.frame.T_ALARM, 1, 0, 7, 3, R_CRASH, 1, 513, 99, RX_EPOCH)
+            f.boot, f.to_boot) == (HH.frame.T_ALARM, 1, 0, 7, 3, R_CRASH, 1, 513, 99, TX_BOOT,
+                                   RX_BOOT)
     assert bytes(f.name) == b"kid1".ljust(12, b"\0")  # zero-padded
     assert rx.counts == [1, 0, 0, 0, 0, 0, 0]
 
@@ -132,10 +134,10 @@ def test_each_kind_of_bad_frame_is_dropped_and_counted():
     assert count("stale") == 1
     assert not rx.accept(K.mac(9), bytes(enc.encode(T, 0, 5, 11)), 0)  # from another MAC
     assert count("unknown") == 1
-    other = HH.frame.Encoder(HH.hmac256.Hmac(b"\x01" * 32), 1)       # the wrong key
+    other = HH.frame.Encoder(HH.hmac256.Hmac(b"\x01" * 32), 1, TX_BOOT)       # the wrong key
     assert not rx.accept(K.mac(1), bytes(other.encode(T, 0, 5, 12)), 0)
     assert count("forged") == 1
-    for bad in (b"", good[:51], good + b"\0", b"\x01" + good[1:],   # (version 1: 48 bytes)
+    for bad in (b"", good[:55], good + b"\0", b"\x02" + good[1:],   # (version 2: 52 bytes)
                 bytes(enc.encode(T, 3, 5, 13))):                     # meant for pod 3
         assert not rx.accept(K.mac(1), bad, 0)
     assert not rx.accept(K.mac(1), None, 0)
@@ -154,7 +156,7 @@ def test_forged_frame_changes_no_state():
     assert rx.accept(K.mac(1), bytes(enc.encode(1, 0, 5, 11)), 0), "a forgery moved the epoch"
 
 
-@given(st.lists(st.tuples(st.integers(0, 51), st.integers(1, 255)), min_size=1, max_size=4),
+@given(st.lists(st.tuples(st.integers(0, 55), st.integers(1, 255)), min_size=1, max_size=4),
        st.integers(0, 2**30 - 1), st.integers(1, 2**30 - 1))
 def test_no_altered_frame_is_ever_accepted(flips, epoch, seq):
     """Invariant: a frame that differs from a genuine one in any byte is never accepted."""
@@ -473,7 +475,7 @@ def test_powered_off_parent_gets_the_alarm_when_it_comes_back():
     fam.boards[0].radio.power(True)
     simstate.current = fam.boards[0]
     h = HH.settings.Household(K.household(FAMILY)[0])
-    fam.nodes[0] = HH.node.Node(h, 2, HH.radio.Radio(6, [p.mac for p in h.peers]), fam.t_ms)
+    fam.nodes[0] = HH.node.Node(h, 2, 2, HH.radio.Radio(6, [p.mac for p in h.peers]), fam.t_ms)
     fam.run(2100)
     assert fam.nodes[1].unacked() == 0
     assert [a for a, _, _ in fam.actions(0)] == [HH.policy.A_ANNOUNCE]
@@ -546,7 +548,7 @@ def test_forged_flood_is_checked_two_tags_per_tick():
     """Forgeries that pass every cheap check (a known MAC, fresh numbers) cost an HMAC each:
     a tick checks at most TAGS_PER_TICK of them, the rest wait."""
     fam = K.Family(HH, FAMILY)
-    enc = HH.frame.Encoder(HH.hmac256.Hmac(b"\x13" * 32), 1)  # not the household key
+    enc = HH.frame.Encoder(HH.hmac256.Hmac(b"\x13" * 32), 1, TX_BOOT)  # not the household key
     for seq in range(1, 7):
         fam.air.inject(K.mac(1), K.mac(0), bytes(enc.encode(1, 0, 99, seq)))
     rx = fam.nodes[0].rx

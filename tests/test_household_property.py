@@ -138,8 +138,9 @@ def test_household_invariants(seq):
             fam.power_on(arg)
             on[arg] = True
             reboot(led, arg)
-        elif op == "replay" and fam.air.capture:
-            bad.replay(arg % len(fam.air.capture))
+        elif op == "replay" and fam.air.heard:  # a frame a pod really had (a replay, not a
+            src, dst, data = fam.air.heard[arg % len(fam.air.heard)]  # relay of one it never got)
+            bad.forge(src, dst, data)
         elif op == "forge" and fam.air.capture:
             src, dst, data = fam.air.capture[-1]
             forged = bytearray(data)

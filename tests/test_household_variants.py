@@ -118,7 +118,7 @@ VARIANTS = {
     "accepts_replays": (replay_scenario, [
         ("receiver.py", "if f.epoch == e and f.seq <= self.seq[i]:", "if False:")]),
     "accepts_replays_after_reboot": (reboot_replay_scenario, [
-        ("receiver.py", "if f.to_epoch != self.my_epoch:", "if False:")]),
+        ("receiver.py", "if f.to_boot != self.my_boot:", "if False:")]),
     "remote_silences": (silence_scenario, [
         ("policy.py", "A_NONE = const(0)\n", "A_NONE = const(0)\nA_SILENCE = const(9)\n"),
         ("policy.py", "    if ftype == frame.T_WAKE_ALL:",

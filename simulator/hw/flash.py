@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import os as _os
+import random
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -25,9 +26,16 @@ class FlashFS:
     leaves the file created or emptied, a rename or a remove is not done. corrupt() damages a
     stored file on purpose."""
 
+    made = 0  # FlashFS objects made in this process: each board's own random sequence
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        FlashFS.made += 1
+        # os.urandom as the firmware sees it: the same numbers every run (simulations repeat),
+        # different on each board and at each call (a household pod's boot id, see
+        # pod/household/epoch.py)
+        self._rng = random.Random(0x5EED0000 + FlashFS.made)
         self.cut_op = 0          # armed: cut at this mutating operation (0: never)
         self.cut_bytes = 0
         self.ops = 0             # mutating operations since arming
@@ -124,7 +132,7 @@ class FlashFS:
         m.sync = lambda: None  # type: ignore[attr-defined]
         m.statvfs = lambda p="": (4096, 4096, 512, 400, 400, 0, 0, 0, 0, 255)  # type: ignore[attr-defined]
         m.uname = lambda: ("esp32", "pod", "1.29.0", "sim", "ESP32 module")  # type: ignore[attr-defined]
-        m.urandom = _os.urandom  # type: ignore[attr-defined]
+        m.urandom = fs._rng.randbytes  # type: ignore[attr-defined]
         return m
 
 

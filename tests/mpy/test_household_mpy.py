@@ -65,22 +65,22 @@ def test_hmac_rfc4231():
         assert binascii.hexlify(tag[:n]).decode() == want, want
 
 
-RX_EPOCH = 3  # the receiving pod's boot epoch, which the frames below name
+RX_BOOT = 3  # the receiving pod's boot id, which the frames below name
 
 
 def _pair():
     mac = hmac256.Hmac(KEY)
-    enc = frame.Encoder(mac, 1)
-    rx = receiver.Receiver(mac, 0, RX_EPOCH)
+    enc = frame.Encoder(mac, 1, 11)
+    rx = receiver.Receiver(mac, 0, RX_BOOT)
     rx.add_peer(1, _mac(1), policy.ROLE_CHILD)
     return enc, rx
 
 
 def test_rejected_before_the_tag_allocates_nothing():
     enc, rx = _pair()
-    good = bytes(enc.encode(frame.T_ALARM, 0, 5, 100, 8, 1, 0, 1, b"kid1", RX_EPOCH))
+    good = bytes(enc.encode(frame.T_ALARM, 0, 5, 100, 8, 1, 0, 1, b"kid1", RX_BOOT))
     assert rx.accept(_mac(1), good, 0)
-    old = bytes(enc.encode(frame.T_ALARM, 0, 4, 200, 8, 1, 0, 1, b"kid1", RX_EPOCH))
+    old = bytes(enc.encode(frame.T_ALARM, 0, 4, 200, 8, 1, 0, 1, b"kid1", RX_BOOT))
     junk = bytearray(frame.FRAME_LEN)
     other = _mac(9)
     mac1 = _mac(1)
@@ -106,7 +106,7 @@ def test_tag_checks_cost_a_fixed_amount_and_keep_nothing():
     def accept(i):
         seq[0] += 1
         b = bufs[i & 1]
-        src = enc.encode(frame.T_HEARTBEAT, 0, 5, seq[0], 0, 0, 0, 0, b"", RX_EPOCH)
+        src = enc.encode(frame.T_HEARTBEAT, 0, 5, seq[0], 0, 0, 0, 0, b"", RX_BOOT)
         for k in range(frame.FRAME_LEN):
             b[k] = src[k]
         assert rx.accept(mac1, b, i)
@@ -120,7 +120,7 @@ def test_tag_checks_cost_a_fixed_amount_and_keep_nothing():
         accept(i)
     gc.collect()
     assert gc.mem_free() >= free - 64, (free, gc.mem_free())
-    forged = bytearray(enc.encode(frame.T_HEARTBEAT, 0, 6, 1, 0, 0, 0, 0, b"", RX_EPOCH))
+    forged = bytearray(enc.encode(frame.T_HEARTBEAT, 0, 6, 1, 0, 0, 0, 0, b"", RX_BOOT))
     forged[40] ^= 1
 
     def forge(i):
@@ -145,7 +145,7 @@ def _family():
                                                             "role": orole,
                                                             "mac": settings.mac_text(_mac(1 - i))}]})
         rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        nodes.append(node.Node(hh, 3, rad, 0))
+        nodes.append(node.Node(hh, 3, 40 + len(nodes), rad, 0))
         boards.append(b)
     return a, boards, nodes
 

@@ -12,14 +12,17 @@
 #  14      2    arg, big-endian (T_BEDTIME: wind-down minutes; otherwise 0)
 #  16      4    ref, big-endian, below 2**30 (T_ALARM: alarm number; T_ACK: the alarm number
 #               acknowledged; otherwise 0)
-#  20      4    to epoch: the boot epoch of the receiver, as the sender last heard it from that
-#               pod (0 while it has heard nothing from it in this boot)
-#  24     12    name of the subject, UTF-8, zero-padded
-#  36     16    tag: HMAC-SHA256 of bytes 0..35 with the household key, first 16 bytes
+#  20      4    boot: the sender's boot id, a random number drawn at each boot (1..2**30-1)
+#  24      4    to boot: the receiver's boot id, as the sender last heard it from that pod (0
+#               while it has heard nothing from it in this boot)
+#  28     12    name of the subject, UTF-8, zero-padded
+#  40     16    tag: HMAC-SHA256 of bytes 0..39 with the household key, first 16 bytes
 #
-# The to epoch is what makes a frame recorded before a pod restarted useless afterwards: the
+# The to boot is what makes a frame recorded before a pod restarted useless afterwards: the
 # receiver acts only on frames that name its own current boot (see receiver.py), and no frame
-# naming it can exist before the pod has booted and been heard.
+# naming it can exist before the pod has booted and been heard. It is random, not the epoch,
+# because the epoch in flash can repeat (a write that failed, an erased flash): a boot id
+# repeats only by a chance of one in 2**30.
 #
 # Numbers stay below 2**30 so that reading them never makes a big integer (the ESP32's small
 # integers are 31-bit): a frame with a top bit set is malformed, not a heap allocation.
@@ -27,7 +30,7 @@ from micropython import const
 
 from pod.household import hmac256
 
-VERSION = const(2)
+VERSION = const(3)
 T_HEARTBEAT = const(1)
 T_ALARM = const(2)
 T_ACK = const(3)
@@ -36,10 +39,10 @@ T_WAKE_ALL = const(5)
 ALL = const(255)
 MAX_ID = const(15)
 NAME_LEN = const(12)
-BODY_LEN = const(36)
+BODY_LEN = const(40)
 _TAG_LEN = const(16)
-FRAME_LEN = const(52)
-LIMIT = const(0x3FFFFFFF)   # largest epoch, seq, ref or to epoch
+FRAME_LEN = const(56)
+LIMIT = const(0x3FFFFFFF)   # largest epoch, seq, ref or boot id
 MAX_REASON = const(63)
 
 
@@ -61,18 +64,21 @@ def get30(buf, off):
 class Encoder:
     """Makes this pod's frames in one buffer (valid until the next encode)."""
 
-    def __init__(self, mac, my_id):
+    def __init__(self, mac, my_id, boot):
+        if boot < 1 or boot > LIMIT:
+            raise ValueError("a boot id is 1..2**30-1")
         self.buf = bytearray(FRAME_LEN)
         self._body = memoryview(self.buf)[:BODY_LEN]
         self._mac = mac
         self.my_id = my_id
+        self.boot = boot
 
     def encode(self, ftype, dest, epoch, seq, reason=0, subject=0, arg=0, ref=0, name=b"",
-               to_epoch=0):
+               to_boot=0):
         """Fill the buffer and return it. name: bytes of at most NAME_LEN (longer is cut)."""
         if (epoch < 0 or epoch > LIMIT or seq < 0 or seq > LIMIT or ref < 0 or ref > LIMIT
-                or to_epoch < 0 or to_epoch > LIMIT):
-            raise ValueError("epoch, seq, ref and to_epoch must be 0..2**30-1")
+                or to_boot < 0 or to_boot > LIMIT):
+            raise ValueError("epoch, seq, ref and to_boot must be 0..2**30-1")
         b = self.buf
         b[0] = VERSION
         b[1] = ftype
@@ -85,10 +91,11 @@ class Encoder:
         b[14] = (arg >> 8) & 0xFF
         b[15] = arg & 0xFF
         put32(b, 16, ref)
-        put32(b, 20, to_epoch)
+        put32(b, 20, self.boot)
+        put32(b, 24, to_boot)
         n = len(name)
         for i in range(NAME_LEN):
-            b[24 + i] = name[i] if i < n else 0
+            b[28 + i] = name[i] if i < n else 0
         tag = self._mac.digest(self._body)
         for i in range(_TAG_LEN):
             b[BODY_LEN + i] = tag[i]
@@ -108,7 +115,8 @@ class Frame:
         self.subject = 0
         self.arg = 0
         self.ref = 0
-        self.to_epoch = 0
+        self.boot = 0
+        self.to_boot = 0
         self.name = bytearray(NAME_LEN)
 
 
@@ -129,8 +137,9 @@ def parse(msg, f):
     epoch = get30(msg, 4)
     seq = get30(msg, 8)
     ref = get30(msg, 16)
-    to_epoch = get30(msg, 20)
-    if epoch < 0 or seq < 0 or ref < 0 or to_epoch < 0:
+    boot = get30(msg, 20)
+    to_boot = get30(msg, 24)
+    if epoch < 0 or seq < 0 or ref < 0 or boot < 1 or to_boot < 0:
         return False
     f.ftype = t
     f.sender = sender
@@ -141,10 +150,11 @@ def parse(msg, f):
     f.subject = msg[13]
     f.arg = (msg[14] << 8) | msg[15]
     f.ref = ref
-    f.to_epoch = to_epoch
+    f.boot = boot
+    f.to_boot = to_boot
     nm = f.name
     for i in range(NAME_LEN):
-        nm[i] = msg[24 + i]
+        nm[i] = msg[28 + i]
     return True
 
 

@@ -44,7 +44,7 @@ def _kind(ftype):
 
 
 class Node:
-    def __init__(self, hh, epoch, rad, now_ms):
+    def __init__(self, hh, epoch, boot, rad, now_ms):
         # (the settings object is not kept: only what the ticks need, so pod.household.settings
         # can be forgotten after boot)
         mac = hmac256.Hmac(hh.take_key())
@@ -54,8 +54,8 @@ class Node:
         self.epoch = epoch
         self.seq = 0
         self.radio = rad
-        self.enc = frame.Encoder(mac, hh.id)
-        self.rx = receiver.Receiver(mac, hh.id, epoch)
+        self.enc = frame.Encoder(mac, hh.id, boot)
+        self.rx = receiver.Receiver(mac, hh.id, boot)
         for p in hh.peers:
             self.rx.add_peer(p.id, p.mac, p.role)
         n = receiver.MAX_PEERS * _NR
@@ -94,7 +94,7 @@ class Node:
         self.seq += 1
         rx = self.rx
         buf = self.enc.encode(ftype, rx.ids[slot], self.epoch, self.seq, reason, subject, arg,
-                              ref, name, rx.peer_epoch(slot))
+                              ref, name, rx.peer_boot(slot))
         return self.radio.send(rx.macs[slot], buf, now_ms)
 
     def _queue(self, ftype, reason, arg, to_parents, now_ms):

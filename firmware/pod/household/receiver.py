@@ -8,13 +8,13 @@
 # The tag is checked last but before anything is remembered: a forged frame changes no state.
 # Per-peer state lives in slots made in the constructor (at most MAX_PEERS peers).
 #
-# An authentic frame is acted on only if it names this pod's own boot (its to epoch, see
-# frame.py). Per-peer state is RAM, so after this pod restarts it cannot tell a frame recorded
-# in its last boot from a fresh one by the sender's epoch and sequence number alone; the to
-# epoch can: a recorded frame names the earlier boot. An authentic frame that does not name
+# An authentic frame is acted on only if it names this pod's own boot (its to boot, a random
+# boot id, see frame.py). Per-peer state is RAM, so after this pod restarts it cannot tell a
+# frame recorded in its last boot from a fresh one by the sender's epoch and sequence number
+# alone; the to boot can: a recorded frame names the earlier boot's id. An authentic frame that does not name
 # this boot is remembered (its sender's epoch and sequence number, so it cannot come twice) but
 # not acted on, and counted:
-#   hello     - its sender has not heard this pod yet in this boot (to epoch 0);
+#   hello     - its sender has not heard this pod yet in this boot (to boot 0);
 #   stale     - it names another boot of this pod (a recording, or a sender that has not heard
 #               this pod since it restarted).
 # Either way self.ask names the sender's slot: this pod's next frame to it (the node sends one
@@ -38,15 +38,18 @@ C_HELLO = const(6)
 
 
 class Receiver:
-    def __init__(self, mac, my_id, my_epoch):
+    def __init__(self, mac, my_id, my_boot):
+        if my_boot < 1:
+            raise ValueError("a boot id is 1..2**30-1")  # (0 is what a hello names)
         self._mac = mac
         self.my_id = my_id
-        self.my_epoch = my_epoch  # this pod's boot epoch: the one frames must name
+        self.my_boot = my_boot  # this pod's boot id: the one frames must name
         self.ids = bytearray(MAX_PEERS)
         self.roles = bytearray(MAX_PEERS)
         self.macs = [b""] * MAX_PEERS
         self.epoch = [-1] * MAX_PEERS
         self.seq = [0] * MAX_PEERS
+        self.boot = [0] * MAX_PEERS  # each peer's boot id, as last heard (0: not yet)
         self.heard_ms = [0] * MAX_PEERS
         for i in range(MAX_PEERS):
             self.ids[i] = _NO_ID
@@ -56,7 +59,7 @@ class Receiver:
         self.frame = frame.Frame()
         self.slot = -1  # the slot of the last accepted frame's sender
         self.ask = -1   # the slot of a sender to tell this boot's epoch (see above), or -1
-        self.news = -1  # the slot of a sender whose new boot epoch was just learned, or -1
+        self.news = -1  # the slot of a sender whose new boot was just learned, or -1
         self._scratch = bytearray(frame.BODY_LEN)
         self._body = memoryview(self._scratch)
 
@@ -103,23 +106,23 @@ class Receiver:
         self.tag_checks += 1
         if not frame.tag_ok(self._mac, msg, self._body, self._scratch):
             return self._drop(C_FORGED)
-        if f.epoch != e:
+        if f.boot != self.boot[i]:
             self.news = i
         self.epoch[i] = f.epoch
         self.seq[i] = f.seq
-        if f.to_epoch != self.my_epoch:
+        self.boot[i] = f.boot
+        if f.to_boot != self.my_boot:
             self.ask = i
-            return self._drop(C_STALE if f.to_epoch else C_HELLO)
+            return self._drop(C_STALE if f.to_boot else C_HELLO)
         self.heard_ms[i] = now_ms
         self.slot = i
         self.counts[_C_ACCEPTED] += 1
         return True
 
-    def peer_epoch(self, i):
-        """The boot epoch of the peer in slot i, as last heard (0 if never): what frames to it
-        name as their to epoch."""
-        e = self.epoch[i]
-        return e if e > 0 else 0
+    def peer_boot(self, i):
+        """The boot id of the peer in slot i, as last heard (0 if never): what frames to it
+        name as their to boot."""
+        return self.boot[i]
 
     def rejected(self):
         """Frames dropped (a hello is not: it is authentic, only early)."""

@@ -20,10 +20,10 @@ def boot(app, now, cls):
         # settings first, before any module the Hook keeps is loaded (a ValueError names the
         # first problem's path, never the key)
         hh = lazy("pod.household.settings", "load", FILE)
-        ep = lazy("pod.household.epoch", "bump", probs)
+        ep, boot = lazy("pod.household.epoch", "begin", probs)
         from pod.household import node, radio  # (they stay: the Hook's ticks use them)
         rad = radio.Radio(hh.channel, [p.mac for p in hh.peers])
-        h = cls(app, node.Node(hh, ep, rad, now & 0x3FFFFFFF), now)
+        h = cls(app, node.Node(hh, ep, boot, rad, now & 0x3FFFFFFF), now)
         hh = None
     except Exception as e:  # noqa: BLE001 - whatever is wrong, the pod runs alone
         if rad is not None:
