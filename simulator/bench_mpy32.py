@@ -39,7 +39,7 @@ def wasm_ready() -> bool:
 
 def _stage() -> Path:
     """A new folder /tmp/pXXXXXX (12 characters, as bench_mpy.short_root's links) with hw/,
-    mpy/, heap32.py, the firmware as mpy-cross made it (fwm/) and as source (fws/), work/."""
+    mpy/, heap32.py, shim/, the firmware as mpy-cross made it (fwm/) and as source (fws/), work/."""
     for _ in range(1000):
         d = Path("/tmp") / ("p" + secrets.token_hex(3))
         try:
@@ -56,6 +56,7 @@ def _stage() -> Path:
     shutil.copytree(FIRMWARE / "pod", d / "fws" / "pod", ignore=ignore)
     build_firmware(d / "fwm")
     shutil.copy(BENCH / "heap32.py", d / "heap32.py")
+    shutil.copytree(BENCH / "shim", d / "shim", ignore=ignore)
     (d / "work").mkdir()
     return d
 
