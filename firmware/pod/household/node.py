@@ -29,11 +29,15 @@ _NR = const(3)
 
 
 def _diff(a, b):
-    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+    d = (a - b) & 0x3FFFFFFF  # (not a - b + 2**29: past 2**30, a long int on the ESP32)
+    if d >= 0x20000000:
+        d -= 0x20000000
+        d -= 0x20000000
+    return d
 
 
-def _add(a, d):
-    return (a + d) & 0x3FFFFFFF
+def _add(a, d):  # (0 <= d < 2**29; no sum past 2**30, a long int on the ESP32)
+    return a - (0x3FFFFFFF - d) - 1 if a > 0x3FFFFFFF - d else a + d
 
 
 def _kind(ftype):

@@ -26,7 +26,11 @@ TABLE_MAX = const(48)  # senders in ESPNow.peers_table before receiving stops (s
 
 
 def _diff(a, b):
-    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
+    d = (a - b) & 0x3FFFFFFF  # (not a - b + 2**29: past 2**30, a long int on the ESP32)
+    if d >= 0x20000000:
+        d -= 0x20000000
+        d -= 0x20000000
+    return d
 
 
 class Radio:
