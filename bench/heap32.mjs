@@ -52,8 +52,9 @@ function copyTree(src) {
 copyTree(stage);
 try {
   mp.runPython(
-    "import os, sys\n" +
-      `os.chdir(${JSON.stringify(stage + "/work")})\n` +
+    // (uos, not os: importing os here would keep bench/shim/os.py from standing in for it)
+    "import uos, sys\n" +
+      `uos.chdir(${JSON.stringify(stage + "/work")})\n` +
       `sys.path.insert(0, ${JSON.stringify(stage)})\n` +
       "import heap32\n" +
       `heap32.start(${JSON.stringify(stage)}, ${JSON.stringify(fw)}, ${Number(household)}, ` +

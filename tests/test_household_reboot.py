@@ -1,5 +1,5 @@
 """A pod that restarts forgets, in RAM, what it heard. Its household frames still cannot be
-replayed to it: each frame names the receiver's boot (its "to epoch", firmware
+replayed to it: each frame names the receiver's boot (its "to boot", a random boot id, firmware
 pod/household/frame.py), and a pod acts only on frames that name its current boot. These tests
 show what a person would notice: no announcement or wake from a frame recorded before a pod
 restarted, and the alarm relay still inside its bound right after a restart."""
