@@ -11,14 +11,14 @@
 # An authentic frame is acted on only if it names this pod's own boot (its to boot, a random
 # boot id, see frame.py). Per-peer state is RAM, so after this pod restarts it cannot tell a
 # frame recorded in its last boot from a fresh one by the sender's epoch and sequence number
-# alone; the to boot can: a recorded frame names the earlier boot's id. An authentic frame that does not name
-# this boot is remembered (its sender's epoch and sequence number, so it cannot come twice) but
-# not acted on, and counted:
+# alone; the to boot can: a recorded frame names the earlier boot's id. An authentic frame that
+# does not name this boot is remembered (its sender's epoch and sequence number, so it cannot
+# come twice) but not acted on, and counted:
 #   hello     - its sender has not heard this pod yet in this boot (to boot 0);
 #   stale     - it names another boot of this pod (a recording, or a sender that has not heard
 #               this pod since it restarted).
 # Either way self.ask names the sender's slot: this pod's next frame to it (the node sends one
-# at once) tells it this boot's epoch, so a restarted link is whole again in one round trip.
+# at once) tells it this boot's id, so a restarted link is whole again in one round trip.
 from micropython import const
 
 from pod.household import frame
