@@ -168,39 +168,36 @@ def _replay_to(fam, dst, ftype):
     fam.run(300)
 
 
-@pytest.mark.parametrize("how", ["not written", "erased"])
-def test_a_recorded_alarm_is_not_announced_after_a_repeated_boot_epoch(tmp_path, monkeypatch, how):
+@pytest.mark.parametrize("what,who,how", [
+    ("alarm", 0, "not written"), ("alarm", 0, "erased"),  # the parent restarts
+    ("wake_all", 1, "not written")])                      # the child restarts
+def test_a_recorded_message_is_not_acted_on_after_a_repeated_boot_epoch(
+        tmp_path, monkeypatch, what, who, how):
+    """A child's alarm announced on the parent, or a parent's "wake everyone" on the child, is
+    recorded; the pod that had it restarts behind a jammer with the same epoch as before, and
+    the recording is replayed to it: nothing happens."""
     e = _repeated_epochs(tmp_path, monkeypatch, how)
-    fam = K.Family(HH, PAIR, epochs=[e, 5])
+    epochs = [5, 5]
+    epochs[who] = e
+    fam = K.Family(HH, PAIR, epochs=epochs)
     fam.run(3000)
     fam.air.capturing = True
-    fam.nodes[1].raise_alarm(8, fam.t_ms)
+    if what == "alarm":
+        fam.nodes[1].raise_alarm(8, fam.t_ms)
+        ftype, action = HH.frame.T_ALARM, HH.policy.A_ANNOUNCE
+    else:
+        fam.nodes[0].wake_everyone(fam.t_ms)
+        ftype, action = HH.frame.T_WAKE_ALL, HH.policy.A_WAKE
     fam.run(3000)
-    assert [a for a, _, _ in fam.actions(0)] == [HH.policy.A_ANNOUNCE]
+    assert [a for a, _, _ in fam.actions(who)] == [action]
     fam.air.capturing = False
-    fam.power_off(0)                    # the parent restarts behind a jammer
+    fam.power_off(who)
     fam.air.partition([K.mac(0)], [K.mac(1)])
     fam.run(500)
-    _restart_with_epoch(fam, 0, e)
-    _replay_to(fam, 0, HH.frame.T_ALARM)
-    assert fam.actions(0) == [], "an alarm recorded before the parent's restart was announced"
-
-
-def test_a_recorded_wake_everyone_wakes_nobody_after_a_repeated_boot_epoch(tmp_path, monkeypatch):
-    e = _repeated_epochs(tmp_path, monkeypatch, "not written")
-    fam = K.Family(HH, PAIR, epochs=[5, e])
-    fam.run(3000)
-    fam.air.capturing = True
-    fam.nodes[0].wake_everyone(fam.t_ms)
-    fam.run(3000)
-    assert [a for a, _, _ in fam.actions(1)] == [HH.policy.A_WAKE]
-    fam.air.capturing = False
-    fam.power_off(1)                    # the child restarts behind a jammer
-    fam.air.partition([K.mac(0)], [K.mac(1)])
-    fam.run(500)
-    _restart_with_epoch(fam, 1, e)
-    _replay_to(fam, 1, HH.frame.T_WAKE_ALL)
-    assert fam.actions(1) == [], "a recorded 'wake everyone' woke the child after its restart"
+    _restart_with_epoch(fam, who, e)
+    _replay_to(fam, who, ftype)
+    assert fam.actions(who) == [], "a recorded %s was acted on after pod %d restarted" % (
+        what, who)
 
 
 def test_replayed_heartbeats_never_hide_a_silent_child_after_a_repeated_epoch(tmp_path, monkeypatch):

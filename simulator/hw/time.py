@@ -22,19 +22,11 @@ def ticks_cpu():
 
 
 def ticks_add(t, delta):
-    # without a sum past 2**30: on a 32-bit MicroPython that is a long int, 2 heap blocks, where
-    # the ESP32's C ticks_add allocates nothing (the last ~2 s before the wrap). |delta| < 2**29.
-    if delta >= 0:
-        return t - (_MASK - delta) - 1 if t > _MASK - delta else t + delta
-    return t + delta + _MASK + 1 if t + delta < 0 else t + delta
+    return (t + delta) & _MASK
 
 
 def ticks_diff(a, b):
-    d = (a - b) & 0x3FFFFFFF  # (_MASK; not a - b + _HALF: past 2**30 a long int on 32 bits)
-    if d >= 0x20000000:
-        d -= 0x20000000
-        d -= 0x20000000
-    return d
+    return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000  # (_HALF, _MASK)
 
 
 def sleep_ms(ms):
